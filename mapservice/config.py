@@ -1,0 +1,49 @@
+"""Settings: commented defaults, then the environment (``DATABASE_URL``, ``MAPSERVICE_*``), then test overrides."""
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Each setting: (default, one-line help). tests/test_config.py fails if one is missing from docs/configuration.md.
+SETTINGS = {
+    "DATABASE_URL": (
+        f"sqlite:///{PROJECT_ROOT / 'var' / 'mapservice.sqlite'}",
+        "SQLAlchemy URL: sqlite:///FILE for the embedded SpatiaLite default, "
+        "postgresql+psycopg://USER@HOST/DB for PostGIS.",
+    ),
+    "MAPSERVICE_DATA_DIR": (
+        str(PROJECT_ROOT.parent / "shared" / "data"),
+        "Directory holding the boundaries/ and gazetteer/ source files (see data/boundaries/manifest.json).",
+    ),
+    "MAPSERVICE_SPATIALITE_LIBRARY": (
+        "mod_spatialite",
+        "Name or path of the SpatiaLite extension loaded into each SQLite connection.",
+    ),
+    "MAPSERVICE_FIRST_YEAR": (2014, "First fiscal year a project record may carry."),
+    "MAPSERVICE_LAST_YEAR": (2019, "Last fiscal year a project record may carry."),
+    "MAPSERVICE_MAX_IMPORT_BYTES": (
+        200 * 1024 * 1024,
+        "Largest project or boundary file an import accepts, in bytes; larger files are refused before reading.",
+    ),
+    "MAPSERVICE_PID_URL_TEMPLATE": (
+        "http://db.ncdd.gov.kh/pid/reports/monitoring/project.castle?id={pid}",
+        "URL of a project's record in NCDD's Project Implementation Database; {pid} is the PID reference.",
+    ),
+    "MAPSERVICE_REPORT_PATH": (
+        str(PROJECT_ROOT / "var" / "quality-report.json"),
+        "Where `mapservice report` writes the data-quality report (JSON).",
+    ),
+}
+
+_INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES"}
+
+
+def load_config(overrides=None):
+    """Return the settings dict: defaults, then environment variables, then ``overrides``."""
+    config = {name: default for name, (default, _help) in SETTINGS.items()}
+    for name in SETTINGS:
+        if name in os.environ:
+            value = os.environ[name]
+            config[name] = int(value) if name in _INT_SETTINGS else value
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,163 @@
+"""Import pipelines: boundaries, and project batches (read -> validate -> join -> store, one transaction)."""
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from mapservice import boundaries, gazetteer, store
+from mapservice.ingest import readers
+from mapservice.ingest.records import SourceError, validate_records
+from mapservice.join import join_projects_to_communes
+from mapservice.models import ImportBatch, Project
+from mapservice.statistics import rebuild_area_statistics
+
+logger = logging.getLogger(__name__)
+
+
+class ImportRefused(Exception):
+    """A batch with invalid rows, refused as a whole; ``rejected`` lists each row's line and reason."""
+
+    def __init__(self, source, rejected, rows_read):
+        self.source, self.rejected, self.rows_read = source, rejected, rows_read
+        super().__init__(f"{source}: {len(rejected)} invalid row(s) of {rows_read}; nothing was imported "
+                         "(use --skip-invalid to load the valid rows)")
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    rows_read: int
+    rows_loaded: int
+    rejected: list = field(default_factory=list)
+    inserted: int = 0
+    updated: int = 0
+    join_status: dict = field(default_factory=dict)
+    batch_id: int | None = None
+    data_version: int | None = None
+
+
+def import_boundaries(session_factory, config, preset="ncdd2014", level=None, file=None, overrides=None):
+    """Import boundary levels (all three from MAPSERVICE_DATA_DIR by default) in one transaction."""
+    data_dir = config["MAPSERVICE_DATA_DIR"]
+    levels = boundaries.read_all_levels(data_dir, preset, overrides or {}, config["MAPSERVICE_MAX_IMPORT_BYTES"],
+                                        only_level=level, file=file)
+    history = Path(data_dir) / gazetteer.CODE_HISTORY
+    aliases = gazetteer.build_commune_aliases(data_dir) if history.exists() else None
+    with session_factory.begin() as session:
+        _check_parents_stored(session, levels)
+        store.replace_areas(session, levels, aliases)
+        if session.scalar(sa.select(sa.func.count()).select_from(Project)):
+            relocate_projects(session)
+        store.bump_data_version(session)
+    return {level: len(frame) for level, frame in levels.items()}
+
+
+def _check_parents_stored(session, levels):
+    """A level imported alone must find its parents already stored."""
+    from mapservice.models import AdminArea
+
+    for child, parent in (("district", "province"), ("commune", "district")):
+        if child in levels and parent not in levels:
+            stored = set(session.scalars(sa.select(AdminArea.code).where(AdminArea.level == parent)))
+            missing = sorted(set(levels[child]["parent_code"]) - stored)
+            if missing:
+                raise SourceError(f"{child} parent(s) {', '.join(missing[:5])} are not stored; import the {parent} level first")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_projects(session_factory, config, path, source_format=None, skip_invalid=False,
+                    is_sample=False, progress=None):
+    """Import one file of project records as one batch; refuse it whole if any row is invalid."""
+    path = Path(path)
+    source_format = source_format or readers.detect_format(path)
+    raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"])
+    return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
+                          skip_invalid=skip_invalid, is_sample=is_sample, progress=progress)
+
+
+def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
+                   is_sample=False, progress=None):
+    """Validate, join and store raw canonical records (the part shared by files and the sample generator)."""
+    with session_factory() as session:
+        book = store.load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"])
+        if not book.communes:
+            raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+        communes = store.load_areas(session, "commune")
+    valid, rejected = validate_records(raw, book)
+    if rejected and not skip_invalid:
+        raise ImportRefused(source, rejected, len(raw))
+    joined = join_projects_to_communes(valid, communes)
+    summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
+                            join_status=joined["join_status"].value_counts().to_dict())
+    with session_factory.begin() as session:
+        existing = _existing_ids(session, joined["project_id"])
+        batch = ImportBatch(source_file=source, source_format=source_format, sha256=sha256,
+                            imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=len(raw),
+                            rows_loaded=len(joined), rows_rejected=len({r["line"] for r in rejected}),
+                            rejected_rows=rejected, is_sample=is_sample)
+        session.add(batch)
+        session.flush()
+        rows = project_rows(joined, batch.id, is_sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
+        store.upsert_projects(session, rows, progress=progress)
+        rebuild_area_statistics(session)
+        summary.data_version = store.bump_data_version(session)
+        summary.batch_id = batch.id
+    summary.updated = len(existing)
+    summary.inserted = len(joined) - len(existing)
+    summary.rows_rejected = batch.rows_rejected
+    logger.info("imported %s: %d loaded, %d rejected", source, len(joined), len(rejected))
+    return summary
+
+
+def _existing_ids(session, ids):
+    found = set()
+    ids = list(ids)
+    for start in range(0, len(ids), 20000):
+        chunk = ids[start:start + 20000]
+        found.update(session.scalars(sa.select(Project.project_id).where(Project.project_id.in_(chunk))))
+    return found
+
+
+def project_rows(joined, batch_id, is_sample, pid_url_template):
+    """Rows for the project table: typed values, EWKT points, PID record URLs."""
+    frame = joined.copy()
+    frame["pid_url"] = frame["pid_url"].where(
+        frame["pid_url"].notna() | frame["pid_reference"].isna(),
+        frame["pid_reference"].map(lambda pid: pid_url_template.format(pid=pid) if pd.notna(pid) else None))
+    frame["geom"] = [f"SRID=4326;POINT({x} {y})" if pd.notna(x) else None for x, y in zip(frame["lon"], frame["lat"])]
+    frame["batch_id"] = batch_id
+    frame["is_sample"] = is_sample
+    frame = frame.reindex(columns=store.PROJECT_COLUMNS)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame.to_dict("records")
+
+
+def relocate_projects(session):
+    """Re-run the join of every stored project against the stored communes (after a boundary import)."""
+    communes = store.load_areas(session, "commune")
+    columns = ["project_id", "stated_code", "lon", "lat", "location_precision"]
+    stored = pd.DataFrame(session.execute(sa.select(*[getattr(Project, c) for c in columns])).all(), columns=columns)
+    # a commune-precision point was placed by us, not stated: forget it before re-placing
+    placed = stored["location_precision"] == "commune"
+    stored.loc[placed, ["lon", "lat"]] = None
+    book = store.load_code_book(session, 0, 9999)
+    stated = stored["stated_code"].map(lambda c: None if c is None else (c[:6] if len(c) == 8 else c))
+    stored["commune_code"] = stated.map(lambda c: c if c in book.communes else book.aliases.get(c))
+    joined = join_projects_to_communes(stored, communes)
+    for record in joined[["project_id", "commune_code", "district_code", "province_code", "point_code",
+                          "join_status", "location_precision", "lon", "lat"]].to_dict("records"):
+        record = {k: (None if pd.isna(v) else v) for k, v in record.items()}
+        record["geom"] = f"SRID=4326;POINT({record['lon']} {record['lat']})" if record["lon"] is not None else None
+        session.execute(sa.update(Project).where(Project.project_id == record.pop("project_id")).values(**record))
+    rebuild_area_statistics(session)

@@ -1,0 +1,241 @@
+"""The canonical project record, and its validation.
+
+Every reader (template CSV/XLSX, OC4IDS package, NCDD PID report) turns its source into a frame of
+*raw* canonical columns (strings or None) plus ``line``, the source line or item number a user can
+find. ``validate_records`` parses it, column by column and vectorised, into typed values and a list
+of rejected rows, each with its line and reason.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mapservice import vocabulary
+
+ID_COLUMNS = ["project_id", "pid_reference", "pid_url"]
+TEXT_COLUMNS = ["title_km", "title_en", "contract_number", "awarded_tenderer", "eia_document_url"]
+CHOICE_COLUMNS = {
+    "sector": vocabulary.SECTORS,
+    "project_type": vocabulary.PROJECT_TYPES,
+    "status": vocabulary.STATUSES,
+    "eia_status": vocabulary.EIA_STATUSES,
+    "funding_source": vocabulary.FUNDING_SOURCES,
+}
+DATE_COLUMNS = ["planned_start", "planned_end", "actual_start", "actual_end"]
+MONEY_COLUMNS = ["budget", "contract_value", "expenditure", "cs_fund", "local_contribution"]
+LOCATION_COLUMNS = ["commune_code", "lon", "lat"]
+CANONICAL_COLUMNS = (
+    ID_COLUMNS + TEXT_COLUMNS + list(CHOICE_COLUMNS) + ["fiscal_year", "currency"] + DATE_COLUMNS
+    + MONEY_COLUMNS + ["number_of_bidders", "eia_required"] + LOCATION_COLUMNS
+)
+REQUIRED = ["project_id", "sector", "fiscal_year"]
+
+# Cambodia's extent with a small margin; a point beyond it is a typo (swapped lon/lat, a missing digit).
+CAMBODIA_BOUNDS = (102.2, 10.2, 107.8, 14.8)
+TRUE_WORDS = {"true", "yes", "y", "1", "បាទ", "ចាស", "មាន", "required"}
+FALSE_WORDS = {"false", "no", "n", "0", "ទេ", "គ្មាន", "not required"}
+
+
+@dataclass
+class CodeBook:
+    """What the validator checks codes against: the 2014 communes and the aliases of other codes."""
+
+    communes: set
+    aliases: dict = field(default_factory=dict)
+    first_year: int = 2014
+    last_year: int = 2019
+
+
+class RecordErrors:
+    """Collects one reason per (row, column); a row with any reason is rejected."""
+
+    def __init__(self, frame):
+        self.frame = frame
+        self.items = []
+
+    def add(self, mask, column, reason_of_value, values=None):
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        rows = self.frame.loc[mask]
+        shown = (self.frame[column] if values is None else values)[mask]
+        for line, project_id, value in zip(rows["line"], rows["project_id"], shown):
+            self.items.append({
+                "line": int(line), "project_id": None if _blank(project_id) else str(project_id),
+                "column": column, "reason": reason_of_value(value),
+            })
+
+    def rejected_lines(self):
+        return {item["line"] for item in self.items}
+
+
+def _blank(value):
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+
+
+def _text(series):
+    """Strip strings; blank and missing become None."""
+    return series.map(lambda v: None if _blank(v) else str(v).strip())
+
+
+def normalise_code(value):
+    """'KH10201' / '10201' / ' 010201 ' -> '010201'; 8-digit village codes keep their 8 digits."""
+    if _blank(value):
+        return None
+    text = str(value).strip().upper()
+    if text.endswith(".0"):  # codes read from spreadsheets as numbers
+        text = text[:-2]
+    if text.startswith("KH"):
+        text = text[2:]
+    if text.isdigit() and len(text) % 2 == 1:
+        text = "0" + text
+    return text
+
+
+def _parse_choice(series, choices, column, errors):
+    lookup = {}
+    for code, labels in choices.items():
+        for word in (code, *labels[:2]):
+            lookup[word.casefold()] = code
+    values = _text(series)
+    parsed = values.map(lambda v: None if v is None else lookup.get(v.casefold().replace(" ", "_"),
+                                                                     lookup.get(v.casefold())))
+    allowed = ", ".join(choices)
+    errors.add(values.notna() & parsed.isna(), column,
+               lambda v: f'{column} was "{v}"; expected one of {allowed}')
+    return parsed
+
+
+def _parse_money(series, column, errors):
+    values = _text(series)
+    cleaned = values.str.replace(r"[,\s]|R$|៛$|KHR$", "", regex=True)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    errors.add(values.notna() & numbers.isna(), column,
+               lambda v: f'{column} was "{v}"; expected an amount in riel such as 12500000')
+    errors.add(numbers < 0, column, lambda v: f'{column} was "{v}"; an amount cannot be negative')
+    return numbers.round().astype("Int64")
+
+
+def _parse_date(series, column, errors):
+    values = _text(series)
+    dates = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+    errors.add(values.notna() & dates.isna(), column,
+               lambda v: f'{column} was "{v}"; expected a date as YYYY-MM-DD')
+    return dates.dt.date.astype(object).where(dates.notna(), None)
+
+
+def _parse_int(series, column, errors, low, high, what):
+    values = _text(series).map(lambda v: v[:-2] if v is not None and v.endswith(".0") else v)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values.notna() & (numbers.isna() | (numbers % 1 != 0) | (numbers < low) | (numbers > high))
+    errors.add(bad, column, lambda v: f'{column} was "{v}"; expected {what}')
+    return numbers.where(~bad).astype("Int64")
+
+
+def _parse_bool(series, column, errors):
+    values = _text(series)
+    folded = values.map(lambda v: None if v is None else v.casefold())
+    parsed = folded.map(lambda v: True if v in TRUE_WORDS else False if v in FALSE_WORDS else None)
+    errors.add(values.notna() & parsed.isna(), column,
+               lambda v: f'{column} was "{v}"; expected yes or no')
+    return parsed.astype(object).where(parsed.notna(), None)
+
+
+def _parse_codes(series, book, errors):
+    """Normalise stated codes to 2014 commune codes; village codes keep their village."""
+    stated = series.map(normalise_code)
+    village = stated.map(lambda c: c if c is not None and len(c) == 8 else None)
+    as_commune = stated.map(lambda c: c[:6] if c is not None and len(c) == 8 else c)
+    commune = as_commune.map(lambda c: c if c in book.communes else book.aliases.get(c))
+    not_digits = stated.notna() & ~stated.fillna("0").str.fullmatch(r"\d+")
+    too_short = stated.notna() & ~not_digits & (stated.fillna("").str.len() < 6)
+    errors.add(not_digits, "commune_code",
+               lambda v: f'commune_code was "{v}"; expected a 6-digit NCDD code such as 010201 (or KH010201)')
+    errors.add(too_short, "commune_code",
+               lambda v: f'commune_code was "{v}", a province or district code; a commune code (6 digits) or lon/lat is required')
+    unknown = stated.notna() & ~not_digits & ~too_short & commune.isna()
+    errors.add(unknown, "commune_code",
+               lambda v: f'commune_code was "{v}"; it is not a commune of the NCDD 2014 gazetteer '
+                         "nor a later code with a known 2014 equivalent")
+    return stated, commune, village
+
+
+def _parse_point(frame, errors):
+    lon_text, lat_text = _text(frame["lon"]), _text(frame["lat"])
+    lon, lat = pd.to_numeric(lon_text, errors="coerce"), pd.to_numeric(lat_text, errors="coerce")
+    for name, text, number in (("lon", lon_text, lon), ("lat", lat_text, lat)):
+        errors.add(text.notna() & number.isna(), name, lambda v, n=name: f'{n} was "{v}"; expected a decimal degree')
+    errors.add(lon_text.notna() ^ lat_text.notna(), "lon", lambda v: "lon and lat must be given together")
+    west, south, east, north = CAMBODIA_BOUNDS
+    outside = lon.notna() & lat.notna() & ~(lon.between(west, east) & lat.between(south, north))
+    coords = pd.Series([f"{a}, {b}" for a, b in zip(lon_text, lat_text)], index=frame.index)
+    errors.add(outside, "lon", lambda v: f"point ({v}) is outside Cambodia "
+               f"({west}..{east} E, {south}..{north} N); check that lon and lat are not swapped", values=coords)
+    return lon.where(~outside), lat.where(~outside)
+
+
+def validate_records(raw, book):
+    """Parse raw canonical columns; return (typed frame of the valid rows, list of rejected-row reasons)."""
+    frame = raw.reindex(columns=["line"] + CANONICAL_COLUMNS).astype(object)
+    frame = frame.where(pd.notna(frame), None)
+    errors = RecordErrors(frame)
+    out = pd.DataFrame({"line": frame["line"].astype(int)})
+    for column in REQUIRED:
+        errors.add(frame[column].map(_blank), column, lambda v, c=column: f"{c} is required")
+    errors.add(frame["title_km"].map(_blank) & frame["title_en"].map(_blank), "title_en",
+               lambda v: "a title is required (title_km or title_en)")
+    for column in ID_COLUMNS + TEXT_COLUMNS:
+        out[column] = _text(frame[column])
+    repeated = out["project_id"].notna() & out["project_id"].duplicated(keep="first")
+    first_line = out.drop_duplicates("project_id").set_index("project_id")["line"]
+    errors.add(repeated, "project_id",
+               lambda v: f'project_id "{v}" appears more than once in this file (first on line {first_line[str(v).strip()]})')
+    for column, choices in CHOICE_COLUMNS.items():
+        out[column] = _parse_choice(frame[column], choices, column, errors)
+    out["fiscal_year"] = _parse_int(frame["fiscal_year"], "fiscal_year", errors, book.first_year, book.last_year,
+                                    f"a year from {book.first_year} to {book.last_year}")
+    currency = _text(frame["currency"]).fillna("KHR").str.upper()
+    errors.add(currency != "KHR", "currency", lambda v: f'currency was "{v}"; amounts must be in riel (KHR)')
+    out["currency"] = "KHR"
+    for column in DATE_COLUMNS:
+        out[column] = _parse_date(frame[column], column, errors)
+    for column in MONEY_COLUMNS:
+        out[column] = _parse_money(frame[column], column, errors)
+    out["number_of_bidders"] = _parse_int(frame["number_of_bidders"], "number_of_bidders", errors, 0, 1000,
+                                          "a whole number of bidders")
+    out["eia_required"] = _parse_bool(frame["eia_required"], "eia_required", errors)
+    out["stated_code"], out["commune_code"], out["village_code"] = _parse_codes(frame["commune_code"], book, errors)
+    out["lon"], out["lat"] = _parse_point(frame, errors)
+    errors.add(out["stated_code"].isna() & out["lon"].isna() & frame["lon"].map(_blank), "commune_code",
+               lambda v: "no location: give commune_code or lon and lat")
+    out["quality_flags"] = quality_flags(out)
+    rejected = errors.rejected_lines()
+    valid = out[~out["line"].isin(rejected)].reset_index(drop=True)
+    return valid, sorted(errors.items, key=lambda item: item["line"])
+
+
+def quality_flags(frame):
+    """Plausibility warnings that do not reject a row but belong in the data-quality report."""
+    checks = {
+        "expenditure_over_budget": frame["expenditure"] > frame["budget"] * 1.5,
+        "contract_over_budget": frame["contract_value"] > frame["budget"] * 1.2,
+        "actual_end_before_start": _dates_before(frame["actual_end"], frame["actual_start"]),
+        "planned_end_before_start": _dates_before(frame["planned_end"], frame["planned_start"]),
+        "completed_without_expenditure": (frame["status"] == "completion") & frame["expenditure"].isna(),
+        "missing_budget": frame["budget"].isna(),
+    }
+    joined = pd.Series("", index=frame.index, dtype=object)
+    for name, mask in checks.items():
+        joined = joined.where(~mask.fillna(False).astype(bool), joined + name + ",")
+    return joined.str.rstrip(",").replace("", None)
+
+
+def _dates_before(later, earlier):
+    both = later.notna() & earlier.notna()
+    result = pd.Series(False, index=later.index)
+    result[both] = [a < b for a, b in zip(later[both], earlier[both])]
+    return result
+
+
+class SourceError(ValueError):
+    """A source file that cannot be read at all (empty, wrong encoding, missing column, too large...)."""
