@@ -42,7 +42,7 @@ SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 
 def level_fields(preset=None, code_field=None, name_en_field=None, name_km_field=None, level="commune"):
     """The field mapping for one level: a preset's, overridden by explicitly given field names."""
-    fields = dict(PRESETS.get(preset or "ncdd2014", {}).get(level, {}))
+    fields = dict(PRESETS.get(preset, {}).get(level, {})) if preset else {}
     if preset and preset not in PRESETS:
         raise SourceError(f'preset was "{preset}"; expected one of {", ".join(PRESETS)}')
     fields.update({k: v for k, v in (("code", code_field), ("name_en", name_en_field),

@@ -76,14 +76,35 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def import_projects(session_factory, config, path, source_format=None, skip_invalid=False,
-                    is_sample=False, progress=None):
+def import_projects(session_factory, config, path, source_format=None, skip_invalid=False, progress=None,
+                    context=None):
     """Import one file of project records as one batch; refuse it whole if any row is invalid."""
     path = Path(path)
     source_format = source_format or readers.detect_format(path)
-    raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"])
+    context = dict(context or {})
+    if source_format == "pid":
+        with session_factory() as session:
+            context["gazetteer_communes"] = store.load_areas(session, "commune")[["code", "name_en", "name_km"]]
+    raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context)
     return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
-                          skip_invalid=skip_invalid, is_sample=is_sample, progress=progress)
+                          skip_invalid=skip_invalid, progress=progress)
+
+
+def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):
+    """Generate the SAMPLE dataset from the stored communes and load it in place of earlier sample data."""
+    from mapservice import sample
+
+    with session_factory() as session:
+        communes = store.load_areas(session, "commune")
+    if communes.empty:
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+    villages = gazetteer.read_gazetteer(config["MAPSERVICE_DATA_DIR"], "village")
+    raw = sample.generate_sample(communes, villages, n_projects, seed=seed)
+    if output:
+        raw.drop(columns="line").to_csv(output, index=False, encoding="utf-8")
+    source = f"{sample.SAMPLE_MARK} generator (projects={n_projects}, seed={seed})"
+    return import_records(session_factory, config, raw, source, "sample", f"seed-{seed}-n-{n_projects}",
+                          is_sample=True, progress=progress)
 
 
 def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
@@ -101,6 +122,8 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
                             join_status=joined["join_status"].value_counts().to_dict())
     with session_factory.begin() as session:
+        if is_sample:  # a new sample replaces the old one whole
+            session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
         existing = _existing_ids(session, joined["project_id"])
         batch = ImportBatch(source_file=source, source_format=source_format, sha256=sha256,
                             imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=len(raw),
@@ -115,7 +138,6 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
         summary.batch_id = batch.id
     summary.updated = len(existing)
     summary.inserted = len(joined) - len(existing)
-    summary.rows_rejected = batch.rows_rejected
     logger.info("imported %s: %d loaded, %d rejected", source, len(joined), len(rejected))
     return summary
 

@@ -231,10 +231,7 @@ def quality_flags(frame):
 
 
 def _dates_before(later, earlier):
-    both = later.notna() & earlier.notna()
-    result = pd.Series(False, index=later.index)
-    result[both] = [a < b for a, b in zip(later[both], earlier[both])]
-    return result
+    return pd.to_datetime(later) < pd.to_datetime(earlier)  # NaT compares False
 
 
 class SourceError(ValueError):

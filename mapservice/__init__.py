@@ -1,0 +1,25 @@
+"""Map service for Cambodia's sub-national infrastructure projects: Flask app factory."""
+import logging
+
+from flask import Flask
+
+from mapservice.config import PROJECT_ROOT, load_config
+from mapservice.db import create_db_engine, init_schema, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config=None):
+    """Build the app: settings (defaults, environment, ``test_config``), database, blueprints, error handler."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
+    app.config.update(load_config(test_config))
+    engine = create_db_engine(app.config)
+    init_schema(engine)
+    app.extensions["session_factory"] = make_session_factory(engine)
+
+    from mapservice import errors, pages
+
+    errors.register(app)
+    app.register_blueprint(pages.blueprint)
+    logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
+    return app

@@ -1,0 +1,161 @@
+"""The `mapservice` command: init, import-boundaries, import-projects, sample, locate, report, serve."""
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from mapservice import importer, quality, store
+from mapservice.config import load_config
+from mapservice.db import create_db_engine, init_schema, make_session_factory
+from mapservice.ingest.records import SourceError
+from mapservice.locate import locate_rows, read_points_csv, write_located_csv
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="mapservice", description=__doc__)
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init", help="create the schema")
+    boundaries = commands.add_parser("import-boundaries", help="import province, district and commune boundaries")
+    boundaries.add_argument("--preset", default="ncdd2014", help="field names of a known layout: ncdd2014 or ocha")
+    boundaries.add_argument("--level", choices=["province", "district", "commune"], help="import one level only")
+    boundaries.add_argument("--file", help="the file of that level (GeoJSON, GeoPackage, Shapefile)")
+    boundaries.add_argument("--code-field", help="field holding the NCDD code or KH p-code")
+    boundaries.add_argument("--name-en-field", help="field holding the Latin name")
+    boundaries.add_argument("--name-km-field", help="field holding the Khmer name")
+    projects = commands.add_parser("import-projects", help="import a file of project records as one batch")
+    projects.add_argument("file")
+    projects.add_argument("--format", choices=["template", "oc4ids", "pid"], help="default: from the file")
+    projects.add_argument("--skip-invalid", action="store_true", help="load the valid rows, report the rest")
+    projects.add_argument("--year", type=int, help="fiscal year of a PID report")
+    projects.add_argument("--province", help="province code of a PID report (resolves commune names)")
+    projects.add_argument("--rejected-json", help="also write the rejected rows to this JSON file")
+    sample = commands.add_parser("sample", help="generate and load the SAMPLE dataset (replaces earlier sample data)")
+    sample.add_argument("--projects", type=int, default=15000)
+    sample.add_argument("--seed", type=int, default=1)
+    sample.add_argument("--output", help="also write the generated records to this CSV (project template)")
+    locate = commands.add_parser("locate", help="append admin codes and names to the rows of a CSV (to stdout)")
+    locate.add_argument("file")
+    locate.add_argument("--lon", required=True, help="longitude column")
+    locate.add_argument("--lat", required=True, help="latitude column")
+    report = commands.add_parser("report", help="print and write the data-quality report")
+    report.add_argument("--output", help="JSON file (default MAPSERVICE_REPORT_PATH)")
+    serve = commands.add_parser("serve", help="run the web service")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    config = load_config({"DATABASE_URL": args.database_url} if args.database_url else None)
+    try:
+        return COMMANDS[args.command](args, config) or 0
+    except importer.ImportRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        _print_rejected(refused.rejected)
+        _write_rejected(args, refused.rejected)
+        return 1
+    except (SourceError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _session_factory(config):
+    engine = create_db_engine(config)
+    init_schema(engine)
+    return make_session_factory(engine)
+
+
+def run_init(args, config):
+    _session_factory(config)
+    print(f"schema ready: {config['DATABASE_URL']}")
+
+
+def run_import_boundaries(args, config):
+    overrides = {"code_field": args.code_field, "name_en_field": args.name_en_field, "name_km_field": args.name_km_field}
+    if args.file and not args.level:
+        raise SourceError("--file needs --level (province, district or commune)")
+    counts = importer.import_boundaries(_session_factory(config), config, preset=args.preset, level=args.level,
+                                        file=args.file, overrides=overrides)
+    print("imported " + ", ".join(f"{n:,} {level}s" for level, n in counts.items()))
+
+
+def _progress(done, total):
+    print(f"\rstoring projects: {done:,}/{total:,}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+
+def run_import_projects(args, config):
+    factory = _session_factory(config)
+    context = {"fiscal_year": args.year, "province_code": args.province}
+    summary = importer.import_projects(factory, config, args.file, source_format=args.format,
+                                       skip_invalid=args.skip_invalid, progress=_progress, context=context)
+    _print_summary(summary)
+    _print_rejected(summary.rejected)
+    _write_rejected(args, summary.rejected)
+
+
+def run_sample(args, config):
+    from mapservice import sample
+
+    factory = _session_factory(config)
+    summary = importer.import_sample(factory, config, args.projects, args.seed, output=args.output, progress=_progress)
+    _print_summary(summary)
+    print(f"{sample.SAMPLE_MARK}: these {summary.rows_loaded:,} projects are generated sample data, not real records")
+
+
+def run_locate(args, config):
+    header, rows, lon, lat = read_points_csv(args.file, args.lon, args.lat)
+    with make_session_factory(create_db_engine(config))() as session:
+        areas = {level: store.load_areas(session, level) for level in ("province", "district", "commune")}
+    if areas["commune"].empty:
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+    write_located_csv(sys.stdout, header, rows, locate_rows(lon, lat, areas))
+
+
+def run_report(args, config):
+    with _session_factory(config)() as session:
+        report = quality.build_quality_report(session)
+    print(quality.format_quality_report(report))
+    path = Path(args.output or config["MAPSERVICE_REPORT_PATH"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"\nwritten: {path}")
+
+
+def run_serve(args, config):
+    from mapservice import create_app
+
+    create_app().run(host=args.host, port=args.port)
+
+
+def _print_summary(summary):
+    print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} "
+          f"({summary.inserted:,} new, {summary.updated:,} updated), rejected {len(summary.rejected):,} reason(s)")
+    print("join: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.join_status.items())))
+
+
+def _print_rejected(rejected, limit=50):
+    for item in rejected[:limit]:
+        print(f"  line {item['line']}: {item['reason']}", file=sys.stderr)
+    if len(rejected) > limit:
+        print(f"  ... and {len(rejected) - limit:,} more (see --rejected-json)", file=sys.stderr)
+
+
+def _write_rejected(args, rejected):
+    if getattr(args, "rejected_json", None):
+        Path(args.rejected_json).write_text(json.dumps(rejected, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+COMMANDS = {
+    "init": run_init, "import-boundaries": run_import_boundaries, "import-projects": run_import_projects,
+    "sample": run_sample, "locate": run_locate, "report": run_report, "serve": run_serve,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""One error body for every error: JSON for the API (and .json URLs), a short HTML page elsewhere."""
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger(__name__)
+
+
+def wants_json():
+    return request.path.startswith("/api/") or request.path.endswith(".json")
+
+
+def error_response(status, message):
+    if wants_json():
+        response = jsonify({"ok": False, "error": message, "status": status})
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app):
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc):
+        return error_response(exc.code, exc.description)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        logger.exception("unhandled error on %s", request.path)
+        return error_response(500, InternalServerError.description)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what the service needs on Debian 12 (apt packages, a virtualenv in .venv) — idempotent.
+# Used by scripts/run.sh and scripts/test.sh; pass "test" to also install the test-only packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(libsqlite3-mod-spatialite python3-venv)
+if [ "${1:-}" = "test" ]; then
+  apt_packages+=(postgresql-15 postgresql-15-postgis-3)
+fi
+
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing apt packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip
+if [ "${1:-}" = "test" ]; then
+  .venv/bin/pip install -q -e ".[test]"
+else
+  .venv/bin/pip install -q -e .
+fi

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One command for the whole test suite, on SpatiaLite and on PostGIS (installed and started if needed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export MAPSERVICE_DATA_DIR="${MAPSERVICE_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+
+# PostgreSQL 15 with PostGIS on 127.0.0.1:5432; tests connect as postgres (trust auth on this machine).
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect 15 main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+# A fresh Debian cluster asks for a password on 127.0.0.1: give postgres one for the tests.
+if [ -z "${MAPSERVICE_TEST_POSTGRES:-}" ]; then
+  if psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; then
+    export MAPSERVICE_TEST_POSTGRES="postgresql+psycopg://postgres@127.0.0.1:5432"
+  else
+    su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'mapservice-test'\"" >/dev/null
+    export MAPSERVICE_TEST_POSTGRES="postgresql+psycopg://postgres:mapservice-test@127.0.0.1:5432"
+  fi
+fi
+
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,154 @@
+"""Fixtures: real SpatiaLite and real PostGIS databases, each test on its own copy.
+
+A template database per backend gets the schema and the real 2014 boundaries once per session;
+each test gets a fresh copy (a file copy for SpatiaLite, CREATE DATABASE ... TEMPLATE for PostGIS).
+In CI (CI=true) a PostGIS that cannot be reached fails the run instead of skipping.
+"""
+import hashlib
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mapservice.config import load_config
+from mapservice.db import create_db_engine, init_schema, make_session_factory
+from mapservice.importer import import_boundaries
+from mapservice.models import Base
+
+DATA_DIR = os.environ.get("MAPSERVICE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+POSTGRES_SERVER = os.environ.get("MAPSERVICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+BACKENDS = ["spatialite", "postgis"]
+_counter = itertools.count()
+
+
+class Database:
+    """A test database: its config, engine and session factory."""
+
+    def __init__(self, config):
+        self.config = config
+        self.engine = create_db_engine(config)
+        self.sessions = make_session_factory(self.engine)
+
+    @property
+    def backend(self):
+        return "spatialite" if self.config["DATABASE_URL"].startswith("sqlite") else "postgis"
+
+    def scalar(self, sql, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
+    def fingerprint(self):
+        """The file's SHA-256 on SpatiaLite; an MD5 of every table's rows on PostGIS (byte-for-byte checks)."""
+        if self.backend == "spatialite":
+            self.engine.dispose()
+            return hashlib.sha256(Path(self.config["DATABASE_URL"].removeprefix("sqlite:///")).read_bytes()).hexdigest()
+        tables = [t.name for t in Base.metadata.sorted_tables]
+        return {t: self.scalar(f"SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {t} x")
+                for t in tables}
+
+    def rows(self, sql, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).all()
+
+
+def make_config(url, **extra):
+    return load_config({"DATABASE_URL": url, "MAPSERVICE_DATA_DIR": DATA_DIR, **extra})
+
+
+def _admin_engine():
+    engine = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        message = f"PostGIS server {POSTGRES_SERVER} not reachable: {exc.orig}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return engine
+
+
+def _recreate_database(admin, name, template=None):
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    return f"{POSTGRES_SERVER}/{name}"
+
+
+def _build_template(backend, tmp_root, with_boundaries):
+    suffix = "boundaries" if with_boundaries else "empty"
+    if backend == "spatialite":
+        url = f"sqlite:///{tmp_root / f'template-{suffix}.sqlite'}"
+    else:
+        url = _recreate_database(_admin_engine(), f"mapservice_test_template_{suffix}_{os.getpid()}")
+    config = make_config(url)
+    engine = create_db_engine(config)
+    init_schema(engine)
+    if with_boundaries:
+        import_boundaries(make_session_factory(engine), config)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory):
+    """Lazily built template URLs keyed by (backend, with_boundaries)."""
+    built = {}
+    root = tmp_path_factory.mktemp("templates")
+
+    def get(backend, with_boundaries=True):
+        key = (backend, with_boundaries)
+        if key not in built:
+            built[key] = _build_template(backend, root, with_boundaries)
+        return built[key]
+
+    yield get
+    admin = None
+    for (backend, _), url in built.items():
+        if backend == "postgis":
+            admin = admin or _admin_engine()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+def _copy_database(backend, template_url, tmp_path):
+    if backend == "spatialite":
+        target = tmp_path / f"test-{next(_counter)}.sqlite"
+        shutil.copy(template_url.removeprefix("sqlite:///"), target)
+        return f"sqlite:///{target}", None
+    name = f"mapservice_test_{os.getpid()}_{next(_counter)}"
+    return _recreate_database(_admin_engine(), name, template=template_url.rsplit("/", 1)[1]), name
+
+
+@pytest.fixture
+def make_db(templates, tmp_path):
+    """Factory: a fresh database of a backend, with the real boundaries or empty (schema only)."""
+    created = []
+
+    def make(backend, with_boundaries=True, **extra):
+        url, pg_name = _copy_database(backend, templates(backend, with_boundaries), tmp_path)
+        database = Database(make_config(url, **extra))
+        created.append((database, pg_name))
+        return database
+
+    yield make
+    for database, pg_name in created:
+        database.engine.dispose()
+        if pg_name:
+            with _admin_engine().connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, make_db):
+    """A fresh database with the real 2014 boundaries, once per backend."""
+    return make_db(request.param)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(request, make_db):
+    """A fresh database with the schema and nothing else, once per backend."""
+    return make_db(request.param, with_boundaries=False)

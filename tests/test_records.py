@@ -1,0 +1,90 @@
+"""Validation of canonical records: one table of bad values and their exact reasons."""
+import datetime
+
+import pandas as pd
+import pytest
+
+from mapservice.ingest.records import CodeBook, normalise_code, validate_records
+
+BOOK = CodeBook(communes={"010201", "010202", "120601"}, aliases={"120608": "120601"})
+GOOD = {"line": 2, "project_id": "P-1", "title_en": "Laterite road", "sector": "rural_road", "fiscal_year": "2016",
+        "commune_code": "010201", "budget": "45,000,000", "lon": "103.05", "lat": "13.05"}
+
+
+def validate_one(**changes):
+    return validate_records(pd.DataFrame([{**GOOD, **changes}]), BOOK)
+
+
+@pytest.mark.parametrize("changes, column, reason", [
+    ({"project_id": ""}, "project_id", "project_id is required"),
+    ({"title_en": None}, "title_en", "a title is required (title_km or title_en)"),
+    ({"sector": "spaceport"}, "sector", 'sector was "spaceport"; expected one of rural_road, culvert, bridge, well, '
+                                        "irrigation, drainage, school, health_post, market, public_building"),
+    ({"fiscal_year": "20x9"}, "fiscal_year", 'fiscal_year was "20x9"; expected a year from 2014 to 2019'),
+    ({"fiscal_year": "2021"}, "fiscal_year", 'fiscal_year was "2021"; expected a year from 2014 to 2019'),
+    ({"budget": "12 million"}, "budget", 'budget was "12 million"; expected an amount in riel such as 12500000'),
+    ({"budget": "-5000"}, "budget", 'budget was "-5000"; an amount cannot be negative'),
+    ({"actual_start": "31/02/2016"}, "actual_start", 'actual_start was "31/02/2016"; expected a date as YYYY-MM-DD'),
+    ({"actual_end": "2016-02-30"}, "actual_end", 'actual_end was "2016-02-30"; expected a date as YYYY-MM-DD'),
+    ({"currency": "USD"}, "currency", 'currency was "USD"; amounts must be in riel (KHR)'),
+    ({"number_of_bidders": "two"}, "number_of_bidders", 'number_of_bidders was "two"; expected a whole number of bidders'),
+    ({"eia_required": "maybe"}, "eia_required", 'eia_required was "maybe"; expected yes or no'),
+    ({"commune_code": "999999"}, "commune_code", 'commune_code was "999999"; it is not a commune of the NCDD 2014 '
+                                                 "gazetteer nor a later code with a known 2014 equivalent"),
+    ({"commune_code": "0102"}, "commune_code", 'commune_code was "0102", a province or district code; '
+                                               "a commune code (6 digits) or lon/lat is required"),
+    ({"commune_code": "Sisophon"}, "commune_code", 'commune_code was "Sisophon"; expected a 6-digit NCDD code such '
+                                                   "as 010201 (or KH010201)"),
+    ({"lon": "east"}, "lon", 'lon was "east"; expected a decimal degree'),
+    ({"lat": None}, "lon", "lon and lat must be given together"),
+    ({"lon": "13.05", "lat": "103.05"}, "lon", "point (13.05, 103.05) is outside Cambodia (102.2..107.8 E, "
+                                               "10.2..14.8 N); check that lon and lat are not swapped"),
+    ({"commune_code": None, "lon": None, "lat": None}, "commune_code", "no location: give commune_code or lon and lat"),
+])
+def test_bad_values_are_rejected_with_their_reason(changes, column, reason):
+    valid, rejected = validate_one(**changes)
+    assert valid.empty
+    assert rejected == [{"line": 2, "project_id": None if changes.get("project_id") == "" else "P-1",
+                         "column": column, "reason": reason}]
+
+
+def test_duplicate_project_id_names_the_first_line():
+    raw = pd.DataFrame([{**GOOD, "line": 2}, {**GOOD, "line": 3}])
+    valid, rejected = validate_records(raw, BOOK)
+    assert valid["line"].tolist() == [2]
+    assert rejected == [{"line": 3, "project_id": "P-1", "column": "project_id",
+                         "reason": 'project_id "P-1" appears more than once in this file (first on line 2)'}]
+
+
+@pytest.mark.parametrize("given, normalised", [
+    ("010201", "010201"), ("10201", "010201"), ("KH010201", "010201"), ("kh10201", "010201"),
+    (" 010201 ", "010201"), (10201.0, "010201"), ("01020101", "01020101"), ("", None), (None, None),
+])
+def test_normalise_code(given, normalised):
+    assert normalise_code(given) == normalised
+
+
+@pytest.mark.parametrize("stated, commune, village", [
+    ("KH010201", "010201", None),
+    ("01020101", "010201", "01020101"),   # a village code places the project in its commune
+    ("120608", "120601", None),           # a 2019 re-code maps back to its 2014 commune
+])
+def test_code_forms(stated, commune, village):
+    valid, rejected = validate_one(commune_code=stated)
+    assert rejected == []
+    assert valid.loc[0, ["stated_code", "commune_code", "village_code"]].tolist() == [normalise_code(stated), commune, village]
+
+
+def test_typed_values_and_labels():
+    valid, rejected = validate_one(sector="Rural road", status="ផ្លូវជនបទ" and "completion", eia_required="ទេ",
+                                   actual_start="2016-03-01", expenditure="40 000 000 R", number_of_bidders="3")
+    assert rejected == []
+    row = valid.iloc[0]
+    assert (row["sector"], row["status"], row["eia_required"]) == ("rural_road", "completion", False)
+    assert row["actual_start"] == datetime.date(2016, 3, 1)
+    assert (row["budget"], row["expenditure"], row["number_of_bidders"], row["fiscal_year"]) == (45000000, 40000000, 3, 2016)
+
+
+def test_quality_flags():
+    valid, _ = validate_one(expenditure="90000000", actual_start="2016-05-01", actual_end="2016-04-01")
+    assert valid.loc[0, "quality_flags"] == "expenditure_over_budget,actual_end_before_start"
