@@ -73,9 +73,14 @@ def _blank(value):
     return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
 
+def _apply(series, function):
+    """Map values one by one into an object series (None stays None, never NaN)."""
+    return pd.Series([function(v) for v in series], index=series.index, dtype=object)
+
+
 def _text(series):
     """Strip strings; blank and missing become None."""
-    return series.map(lambda v: None if _blank(v) else str(v).strip())
+    return _apply(series, lambda v: None if _blank(v) else str(v).strip())
 
 
 def normalise_code(value):
@@ -98,8 +103,8 @@ def _parse_choice(series, choices, column, errors):
         for word in (code, *labels[:2]):
             lookup[word.casefold()] = code
     values = _text(series)
-    parsed = values.map(lambda v: None if v is None else lookup.get(v.casefold().replace(" ", "_"),
-                                                                     lookup.get(v.casefold())))
+    parsed = _apply(values, lambda v: None if v is None else lookup.get(v.casefold().replace(" ", "_"),
+                                                                        lookup.get(v.casefold())))
     allowed = ", ".join(choices)
     errors.add(values.notna() & parsed.isna(), column,
                lambda v: f'{column} was "{v}"; expected one of {allowed}')
@@ -125,7 +130,7 @@ def _parse_date(series, column, errors):
 
 
 def _parse_int(series, column, errors, low, high, what):
-    values = _text(series).map(lambda v: v[:-2] if v is not None and v.endswith(".0") else v)
+    values = _apply(_text(series), lambda v: v[:-2] if v is not None and v.endswith(".0") else v)
     numbers = pd.to_numeric(values, errors="coerce")
     bad = values.notna() & (numbers.isna() | (numbers % 1 != 0) | (numbers < low) | (numbers > high))
     errors.add(bad, column, lambda v: f'{column} was "{v}"; expected {what}')
@@ -134,8 +139,8 @@ def _parse_int(series, column, errors, low, high, what):
 
 def _parse_bool(series, column, errors):
     values = _text(series)
-    folded = values.map(lambda v: None if v is None else v.casefold())
-    parsed = folded.map(lambda v: True if v in TRUE_WORDS else False if v in FALSE_WORDS else None)
+    parsed = _apply(values, lambda v: None if v is None else True if v.casefold() in TRUE_WORDS
+                    else False if v.casefold() in FALSE_WORDS else None)
     errors.add(values.notna() & parsed.isna(), column,
                lambda v: f'{column} was "{v}"; expected yes or no')
     return parsed.astype(object).where(parsed.notna(), None)
@@ -143,10 +148,10 @@ def _parse_bool(series, column, errors):
 
 def _parse_codes(series, book, errors):
     """Normalise stated codes to 2014 commune codes; village codes keep their village."""
-    stated = series.map(normalise_code)
-    village = stated.map(lambda c: c if c is not None and len(c) == 8 else None)
-    as_commune = stated.map(lambda c: c[:6] if c is not None and len(c) == 8 else c)
-    commune = as_commune.map(lambda c: c if c in book.communes else book.aliases.get(c))
+    stated = _apply(series, normalise_code)
+    village = _apply(stated, lambda c: c if c is not None and len(c) == 8 else None)
+    as_commune = _apply(stated, lambda c: c[:6] if c is not None and len(c) == 8 else c)
+    commune = _apply(as_commune, lambda c: c if c in book.communes else book.aliases.get(c))
     not_digits = stated.notna() & ~stated.fillna("0").str.fullmatch(r"\d+")
     too_short = stated.notna() & ~not_digits & (stated.fillna("").str.len() < 6)
     errors.add(not_digits, "commune_code",
