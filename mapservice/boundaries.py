@@ -3,6 +3,8 @@
 ``import_boundaries`` is a recipe of private steps: read -> map fields -> reproject -> repair -> check codes
 against the gazetteer and the parent level -> derive (area, label point, display geometry) -> store.
 """
+import hashlib
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -157,6 +159,20 @@ def check_nesting(levels):
                 raise SourceError(f"{child} parent(s) {', '.join(orphans[:5])} are missing from the {parent} level")
 
 
+MANIFEST = Path(__file__).resolve().parent.parent / "data" / "boundaries" / "manifest.json"
+
+
+def manifest_mismatch(data_dir, level, path):
+    """A warning if a level's file is not the one the manifest lists (another release or a changed copy)."""
+    entry = json.loads(MANIFEST.read_text(encoding="utf-8"))["levels"][level]
+    if Path(path) != Path(data_dir) / entry["file"]:
+        return None
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != entry["sha256"]:
+        return f"{path}: sha256 {digest} differs from data/boundaries/manifest.json ({entry['sha256']})"
+    return None
+
+
 def read_all_levels(data_dir, preset, overrides, max_bytes, only_level=None, file=None):
     """Read the levels to import: the three of a preset from data_dir, or one level from one file."""
     levels = {}
@@ -167,6 +183,9 @@ def read_all_levels(data_dir, preset, overrides, max_bytes, only_level=None, fil
             raise SourceError(f"preset {preset!r} names no file for {level}; give --file")
         names = gazetteer.read_gazetteer(data_dir, level)
         logger.info("reading %s boundaries from %s", level, path)
+        warning = path.exists() and manifest_mismatch(data_dir, level, path)
+        if warning:
+            logger.warning(warning)
         levels[level] = read_level(path, level, fields, names, max_bytes)
     check_nesting(levels)
     return levels

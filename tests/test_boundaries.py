@@ -169,3 +169,17 @@ def test_orphan_district_is_refused(empty_db, tmp_path):
     with pytest.raises(SourceError, match="district parent.s. 01 are not stored; import the province level first"):
         import_boundaries(empty_db.sessions, empty_db.config, preset=None, level="district", file=paths["district"],
                           overrides=CUSTOM)
+
+
+def test_manifest_matches_the_shared_files(tmp_path):
+    from mapservice.boundaries import manifest_mismatch, MANIFEST
+    import json
+    from tests.conftest import DATA_DIR
+
+    levels = json.loads(MANIFEST.read_text(encoding="utf-8"))["levels"]
+    for level, entry in levels.items():
+        assert manifest_mismatch(DATA_DIR, level, f"{DATA_DIR}/{entry['file']}") is None
+    copy = tmp_path / levels["province"]["file"]
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"{}")
+    assert "differs from data/boundaries/manifest.json" in manifest_mismatch(tmp_path, "province", copy)
