@@ -138,6 +138,7 @@ def _print_summary(summary):
     print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} "
           f"({summary.inserted:,} new, {summary.updated:,} updated), rejected {len(summary.rejected):,} reason(s)")
     print("join: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.join_status.items())))
+    print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
 
 
 def _print_rejected(rejected, limit=50):

@@ -1,6 +1,7 @@
 """Import pipelines: boundaries, and project batches (read -> validate -> join -> store, one transaction)."""
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +39,7 @@ class ImportSummary:
     join_status: dict = field(default_factory=dict)
     batch_id: int | None = None
     data_version: int | None = None
+    seconds: dict = field(default_factory=dict)  # per step, for the summary line and the benchmark
 
 
 def import_boundaries(session_factory, config, preset="ncdd2014", level=None, file=None, overrides=None):
@@ -115,12 +117,15 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
         if not book.communes:
             raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
         communes = store.load_areas(session, "commune")
+    clock = Stopwatch()
     valid, rejected = validate_records(raw, book)
+    clock.lap("validate")
     if rejected and not skip_invalid:
         raise ImportRefused(source, rejected, len(raw))
     joined = join_projects_to_communes(valid, communes)
+    clock.lap("join")
     summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
-                            join_status=joined["join_status"].value_counts().to_dict())
+                            join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
     with session_factory.begin() as session:
         if is_sample:  # a new sample replaces the old one whole
             session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
@@ -133,13 +138,27 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
         session.flush()
         rows = project_rows(joined, batch.id, is_sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
         store.upsert_projects(session, rows, progress=progress)
+        clock.lap("store")
         rebuild_area_statistics(session)
         summary.data_version = store.bump_data_version(session)
         summary.batch_id = batch.id
+    clock.lap("statistics")  # includes the commit
     summary.updated = len(existing)
     summary.inserted = len(joined) - len(existing)
     logger.info("imported %s: %d loaded, %d rejected", source, len(joined), len(rejected))
     return summary
+
+
+class Stopwatch:
+    """Seconds per named step."""
+
+    def __init__(self):
+        self.laps, self._last = {}, time.perf_counter()
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
 
 
 def _existing_ids(session, ids):

@@ -1,0 +1,292 @@
+"""The project's own CSV/XLSX template: its columns (English and Khmer headers) and its reader.
+
+The file-level helpers (size check, UTF-8 decoding, CSV rows with their line numbers, cell text, the
+raw frame) live here too, because the PID report and OC4IDS readers read files the same way.
+"""
+import codecs
+import csv
+import datetime
+import io
+import zipfile
+from collections import namedtuple
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
+
+Column = namedtuple("Column", "en km description example required")
+
+# canonical column -> (English header, Khmer header, meaning, example, required); in CANONICAL_COLUMNS order.
+# docs/project-template.md repeats this table; tests/test_readers.py checks that it does.
+COLUMNS = {
+    "project_id": Column("Project ID", "លេខសម្គាល់គម្រោង", "Stable public id of the project, unique in the file",
+                         "OC-2016-010501-004", "yes"),
+    "pid_reference": Column("PID reference", "លេខយោង PID",
+                            "The project's id in NCDD's Project Implementation Database (PID), if known",
+                            "2016-0105-01-004", "no"),
+    "pid_url": Column("PID record URL", "តំណភ្ជាប់កំណត់ត្រា PID", "Web address of the project's PID record",
+                      "http://db.ncdd.gov.kh/pid/reports/monitoring/project.castle?id=2016-0105-01-004", "no"),
+    "title_km": Column("Title (Khmer)", "ចំណងជើង (ខ្មែរ)", "Project title in Khmer",
+                       "ផ្លូវក្រួសក្រហម ភូមិចង្ហា", "title_km or title_en"),
+    "title_en": Column("Title (English)", "ចំណងជើង (អង់គ្លេស)", "Project title in English",
+                       "Laterite road, Changha village", "title_km or title_en"),
+    "contract_number": Column("Contract number", "លេខកិច្ចសន្យា", "Number of the works contract",
+                              "012/16", "no"),
+    "awarded_tenderer": Column("Awarded tenderer", "អ្នកឈ្នះការដេញថ្លៃ", "Company that won the contract",
+                               "Sok Heng Construction", "no"),
+    "eia_document_url": Column("EIA document URL", "តំណភ្ជាប់ឯកសារវាយតម្លៃហេតុប៉ះពាល់បរិស្ថាន",
+                               "Web address of the environmental impact assessment document",
+                               "https://example.org/eia/010501-004.pdf", "no"),
+    "sector": Column("Sector", "វិស័យ", "What was built (sector code or label)", "rural_road", "yes"),
+    "project_type": Column("Project type", "ប្រភេទគម្រោង", "New construction or work on an existing asset",
+                           "construction", "no"),
+    "status": Column("Status", "ស្ថានភាព", "Stage of the project (OC4IDS project status)", "completion", "no"),
+    "eia_status": Column("EIA status", "ស្ថានភាពវាយតម្លៃហេតុប៉ះពាល់បរិស្ថាន",
+                         "State of the environmental impact assessment", "not_required", "no"),
+    "funding_source": Column("Funding source", "ប្រភពមូលនិធិ", "Main source of the money", "cs_fund", "no"),
+    "fiscal_year": Column("Fiscal year", "ឆ្នាំសារពើពន្ធ", "Fiscal (calendar) year of the commune investment",
+                          "2016", "yes"),
+    "currency": Column("Currency", "រូបិយប័ណ្ណ", "Currency of the amounts; only KHR (riel), the default",
+                       "KHR", "no"),
+    "planned_start": Column("Planned start", "កាលបរិច្ឆេទចាប់ផ្តើមគ្រោងទុក", "Planned start date",
+                            "2016-03-01", "no"),
+    "planned_end": Column("Planned end", "កាលបរិច្ឆេទបញ្ចប់គ្រោងទុក", "Planned completion date",
+                          "2016-06-30", "no"),
+    "actual_start": Column("Actual start", "កាលបរិច្ឆេទចាប់ផ្តើមជាក់ស្តែង", "Date construction started",
+                           "2016-03-15", "no"),
+    "actual_end": Column("Actual end", "កាលបរិច្ឆេទបញ្ចប់ជាក់ស្តែង", "Date construction was completed",
+                         "2016-07-20", "no"),
+    "budget": Column("Budget (riel)", "ថវិកា (រៀល)", "Planned budget in riel", "48000000", "no"),
+    "contract_value": Column("Contract value (riel)", "តម្លៃកិច្ចសន្យា (រៀល)", "Value of the signed contract in riel",
+                             "45500000", "no"),
+    "expenditure": Column("Expenditure (riel)", "ចំណាយជាក់ស្តែង (រៀល)", "Money actually spent, in riel",
+                          "45500000", "no"),
+    "cs_fund": Column("C/S Fund (riel)", "មូលនិធិឃុំសង្កាត់ (រៀល)", "Commune/Sangkat Fund share, in riel",
+                      "43000000", "no"),
+    "local_contribution": Column("Local contribution (riel)", "វិភាគទានមូលដ្ឋាន (រៀល)",
+                                 "Community (local) contribution, in riel", "2500000", "no"),
+    "number_of_bidders": Column("Number of bidders", "ចំនួនអ្នកដេញថ្លៃ", "How many companies bid", "3", "no"),
+    "eia_required": Column("EIA required", "តម្រូវឱ្យមានការវាយតម្លៃហេតុប៉ះពាល់បរិស្ថាន",
+                           "Whether an environmental impact assessment is required (yes/no)", "no", "no"),
+    "commune_code": Column("Commune code", "លេខកូដឃុំសង្កាត់", "NCDD 2014 commune code (6 digits)", "010501",
+                           "commune_code, or lon and lat"),
+    "lon": Column("Longitude", "រយៈបណ្តោយ", "Longitude of the project site, decimal degrees (WGS84)", "102.9512",
+                  "commune_code, or lon and lat"),
+    "lat": Column("Latitude", "រយៈទទឹង", "Latitude of the project site, decimal degrees (WGS84)", "13.7432",
+                  "commune_code, or lon and lat"),
+}
+KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
+# columns whose Khmer digits are read as Latin digits (the validator parses Latin digits only)
+DIGIT_COLUMNS = {*DATE_COLUMNS, *MONEY_COLUMNS, "fiscal_year", "number_of_bidders", "commune_code", "lon", "lat"}
+
+
+def template_header(lang):
+    """The template's header labels, in canonical column order, in "en" or "km"."""
+    if lang not in ("en", "km"):
+        raise ValueError(f'lang was "{lang}"; expected en or km')
+    return [getattr(column, lang) for column in COLUMNS.values()]
+
+
+def read_template(path, max_bytes, sheet=None):
+    """Read a template CSV or XLSX file into a raw frame: ``line`` plus the canonical columns it has."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        header, rows = read_csv_table(path, max_bytes)
+    elif suffix == ".xlsx":
+        header, rows = read_xlsx_table(path, max_bytes, sheet)
+    else:
+        raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
+    positions, ignored = _template_positions(path, header)
+    columns = [name for name in COLUMNS if name in positions]
+    records = [_record(line, cells, positions) for line, cells in rows]
+    frame = raw_frame(records, columns)
+    frame.attrs["ignored_columns"] = ignored
+    return frame
+
+
+def _record(line, cells, positions):
+    record = {"line": line}
+    for name, index in positions.items():
+        value = cell(cells, index)
+        record[name] = latin_digits(value) if name in DIGIT_COLUMNS else value
+    return record
+
+
+def _fold(label):
+    # Khmer text often carries invisible zero-width spaces; they must not make a header unknown.
+    return (label or "").replace("\u200b", "").strip().casefold()
+
+
+def _template_positions(path, header):
+    """Map each recognised header cell to its canonical column; list the cells that are not ours."""
+    lookup = {}
+    for name, column in COLUMNS.items():
+        for label in (name, column.en, column.km):
+            lookup[_fold(label)] = name
+    positions, ignored = {}, []
+    for index, label in enumerate(header):
+        name = lookup.get(_fold(label))
+        if name is None:
+            if _fold(label):
+                ignored.append(label)
+            continue
+        if name in positions:
+            raise SourceError(f'{path}: the columns "{header[positions[name]]}" and "{label}" both mean {name}; '
+                              "keep one of them")
+        positions[name] = index
+    missing = [f'{name} ("{COLUMNS[name].en}" or "{COLUMNS[name].km}")'
+               for name in REQUIRED if name not in positions]
+    if "title_km" not in positions and "title_en" not in positions:
+        missing.append("a title (title_km or title_en)")
+    if "commune_code" not in positions and not {"lon", "lat"} <= set(positions):
+        missing.append("a location (commune_code, or lon and lat)")
+    if missing:
+        raise missing_columns_error(path, missing, header)
+    return positions, ignored
+
+
+def missing_columns_error(path, missing, header):
+    """The SourceError for a header that lacks required columns: what is missing, and what was found."""
+    found = ", ".join(f'"{label}"' for label in header if label) or "no column names"
+    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}")
+
+
+def check_file(path, max_bytes):
+    """Refuse a missing, empty or oversized file before reading any of it; return its size."""
+    if not path.is_file():
+        raise SourceError(f"{path}: file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError(f"{path}: the file is empty")
+    if size > max_bytes:
+        raise SourceError(f"{path}: {size} bytes is larger than MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes})")
+    return size
+
+
+def read_text(path, max_bytes):
+    """The whole file as text: checked for size first, then decoded as UTF-8 (with or without BOM)."""
+    check_file(path, max_bytes)
+    data = path.read_bytes()
+    save_hint = 'expected UTF-8: save it again as UTF-8 (in Excel: "CSV UTF-8")'
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SourceError(f"{path}: the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); {save_hint}")
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # UTF-16 without a byte-order mark decodes as "valid" UTF-8 full of NUL characters
+        raise SourceError(f"{path}: NUL byte at byte offset {nul} (line {_line_at(data, nul)}); "
+                          f"the file looks UTF-16 encoded; {save_hint}")
+    try:
+        return data[skipped:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skipped + exc.start
+        raise SourceError(f"{path}: not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} "
+                          f"(line {_line_at(data, offset)}) cannot be decoded (a legacy encoding such as "
+                          f"Windows-1252?); {save_hint}") from None
+
+
+def _line_at(data, offset):
+    return data[:offset].count(b"\n") + 1
+
+
+def sniff_delimiter(line):
+    """Comma, unless the header line has more semicolons or tabs (Excel's CSV in some locales)."""
+    counts = {delimiter: line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > counts[","] else ","
+
+
+def read_csv_table(path, max_bytes):
+    """A CSV file as (header cells, [(line, cells)] of its non-blank data rows); line 1 is the first line."""
+    text = read_text(path, max_bytes)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    rows, start = [], 1
+    try:
+        for cells in reader:
+            rows.append((start, [cell_text(value) for value in cells]))
+            start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
+    except csv.Error as exc:
+        raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
+    return split_header(path, rows, "the file")
+
+
+def read_xlsx_table(path, max_bytes, sheet=None):
+    """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows)."""
+    check_file(path, max_bytes)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
+    try:
+        worksheet = _pick_sheet(path, book, sheet)
+        # files written by some tools state a wrong sheet size; forget it and read every row there is
+        worksheet.reset_dimensions()
+        rows = [(number, [cell_text(value) for value in values])
+                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
+    finally:
+        book.close()
+    return split_header(path, rows, f'the sheet "{worksheet.title}"')
+
+
+def _pick_sheet(path, book, sheet):
+    """The sheet asked for, else the one named "projects", else the first."""
+    by_name = {name.strip().casefold(): name for name in book.sheetnames}
+    if sheet is not None:
+        if sheet.strip().casefold() not in by_name:
+            raise SourceError(f'{path}: no sheet named "{sheet}"; the workbook has '
+                              + ", ".join(f'"{name}"' for name in book.sheetnames))
+        return book[by_name[sheet.strip().casefold()]]
+    if "projects" in by_name:
+        return book[by_name["projects"]]
+    return book.worksheets[0]
+
+
+def split_header(path, rows, where):
+    """Drop blank rows; the first row left is the header, the others the data rows."""
+    rows = [(line, cells) for line, cells in rows if any(value is not None for value in cells)]
+    if not rows:
+        raise SourceError(f"{path}: {where} is empty")
+    if len(rows) == 1:
+        raise SourceError(f"{path}: {where} has a header row but no data rows")
+    header = [value or "" for value in rows[0][1]]
+    return header, rows[1:]
+
+
+def cell(cells, index):
+    """The cell at ``index``, or None when the row is shorter than the header."""
+    return cells[index] if index < len(cells) else None
+
+
+def cell_text(value):
+    """A raw cell as text: blank -> None, dates -> YYYY-MM-DD, 12.0 -> "12", True -> "yes"."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def latin_digits(text):
+    """Khmer digits (០-៩) as Latin digits, so codes, dates and amounts typed in Khmer parse."""
+    return None if text is None else text.translate(KHMER_DIGITS)
+
+
+def raw_frame(records, columns):
+    """The frame a reader returns: ``line`` (int) and the given columns, values as strings or None."""
+    frame = pd.DataFrame({name: [record.get(name) for record in records] for name in ["line", *columns]},
+                         dtype=object)
+    frame["line"] = frame["line"].astype("int64")
+    return frame
+
