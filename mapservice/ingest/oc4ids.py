@@ -186,13 +186,15 @@ def _environment(project):
 def _location(project):
     locations = project.get("locations")
     place = _first(locations, lambda loc: _get(loc, "gazetteer", "scheme") == "KH-NCDD")
-    point = _first(locations, lambda loc: _get(loc, "geometry", "type") == "Point")
-    coordinates = _list(_get(point, "geometry", "coordinates"))
-    return {
-        "commune_code": (_list(_get(place, "gazetteer", "identifiers")) or [None])[0],
-        "lon": coordinates[0] if len(coordinates) >= 2 else None,
-        "lat": coordinates[1] if len(coordinates) >= 2 else None,
-    }
+    geometry = _first(locations, lambda loc: _get(loc, "geometry") is not None)
+    kind, coordinates = _get(geometry, "geometry", "type"), _get(geometry, "geometry", "coordinates")
+    location = {"commune_code": (_list(_get(place, "gazetteer", "identifiers")) or [None])[0], "lon": None, "lat": None}
+    if geometry is None:
+        return location
+    if kind == "Point" and isinstance(coordinates, list) and len(coordinates) in (2, 3):
+        return {**location, "lon": coordinates[0], "lat": coordinates[1]}
+    # any other geometry is passed on as text, so validation rejects it naming what was given
+    return {**location, "lon": f"{kind} {coordinates}", "lat": f"{kind} {coordinates}"}
 
 
 def _first_process(project):
