@@ -2,6 +2,7 @@
 import logging
 from pathlib import Path
 
+import pyogrio  # noqa: F401  (see below)
 import sqlalchemy as sa
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy.orm import sessionmaker
@@ -9,6 +10,8 @@ from sqlalchemy.orm import sessionmaker
 from mapservice.models import Base
 
 logger = logging.getLogger(__name__)
+# pyogrio bundles its own GDAL, PROJ and SQLite. Loaded after mod_spatialite (which links the system's),
+# the process crashes at exit ("double free"); imported first, both coexist. Hence the import above.
 
 
 def is_spatialite(engine_or_url):
