@@ -4,6 +4,8 @@ import logging
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from mapservice.filters import FilterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,6 +22,11 @@ def error_response(status, message):
 
 
 def register(app):
+    @app.errorhandler(FilterError)
+    def handle_bad_parameter(exc):
+        logger.info("400 on %s: %s", request.full_path, exc)
+        return error_response(400, str(exc))
+
     @app.errorhandler(HTTPException)
     def handle_http_error(exc):
         return error_response(exc.code, exc.description)

@@ -1,0 +1,141 @@
+"""The public API under /api/v1: layers, projects, area statistics, places, locate. Views are three hops:
+parse and validate parameters -> one query or layer -> render."""
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+
+from layers import REGISTRY
+from mapservice import areas as area_queries
+from mapservice import projects, statistics_api
+from mapservice.filters import FilterError, parse_filters
+from mapservice.join import locate_points
+from mapservice.models import LEVELS
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+GEOJSON = "application/geo+json"
+
+
+@blueprint.before_request
+def open_session():
+    g.session = current_app.extensions["session_factory"]()
+    g.snapshot = current_app.extensions["data_state"].current(g.session)
+
+
+@blueprint.teardown_request
+def close_session(_exc):
+    session = g.pop("session", None)
+    if session is not None:
+        session.close()
+
+
+def filters_from_request():
+    config = current_app.config
+    return parse_filters(request.args, g.snapshot.area_codes, config["MAPSERVICE_FIRST_YEAR"],
+                         config["MAPSERVICE_LAST_YEAR"])
+
+
+def parse_level(default="province", allowed=LEVELS):
+    level = (request.args.get("level") or default).strip()
+    if level not in allowed:
+        raise FilterError("level", level, f"one of {', '.join(allowed)}")
+    return level
+
+
+@blueprint.get("/")
+def index():
+    """Links to every part of the API."""
+    return jsonify({"title": "Cambodia sub-national infrastructure projects API", "version": "1",
+                    "data_version": g.snapshot.version,
+                    "links": {name: url_for(f"api.{name}", _external=True) for name in
+                              ("layers", "list_projects", "places", "locate", "statistics")}})
+
+
+@blueprint.get("/layers")
+def layers():
+    """Every layer with its titles, legend title, filters, popup fields and classification."""
+    return jsonify({"layers": [layer.metadata() | {"url": url_for("api.layer", name=name, _external=True)}
+                               for name, layer in REGISTRY.items()]})
+
+
+@blueprint.get("/layers/<name>")
+def layer(name):
+    """One layer as GeoJSON for the filters (cached per data version and parameters)."""
+    found = REGISTRY.get(name) or abort(404, f'layer "{name}" does not exist; see /api/v1/layers')
+    filters = filters_from_request()
+    level = parse_level(allowed=found.levels) if found.kind != "points" else None
+    options = found.parse_options(request.args) if found.parse_options else {}
+    key = (g.snapshot.version, name, level, tuple(sorted(filters.as_params().items())), tuple(sorted(options.items())))
+    body = g.snapshot.responses.get(key) or g.snapshot.responses.put(
+        key, found.build(found, g.session, g.snapshot.areas, filters, level, options).encode())
+    return Response(body, mimetype=GEOJSON)
+
+
+@blueprint.get("/projects")
+def list_projects():
+    """Projects matching the filters, paged and sorted, as JSON or GeoJSON (downloads: /api/v1/downloads)."""
+    filters = filters_from_request()
+    limit, offset = projects.parse_page(request.args)
+    sort = request.args.get("sort")
+    records = projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset)
+    total = projects.count_projects(g.session, filters)
+    return render_records(records, total=total, limit=limit, offset=offset)
+
+
+@blueprint.get("/projects/<project_id>")
+def get_project(project_id):
+    """One project with every open-contracting field and its PID link."""
+    record = projects.get_project(g.session, project_id) or abort(404, f'project "{project_id}" does not exist')
+    return render_records([record], single=True)
+
+
+def render_records(records, total=None, limit=None, offset=None, single=False):
+    fmt = (request.args.get("format") or "json").strip()
+    if fmt == "geojson":
+        return Response(projects.to_geojson(records, single=single), mimetype=GEOJSON)
+    if fmt != "json":
+        raise FilterError("format", fmt, "json or geojson (CSV, XLSX, GeoPackage: /api/v1/downloads/projects.<format>)")
+    if single:
+        return jsonify(projects.to_json(records[0]))
+    return jsonify(projects.page_body(records, total, limit, offset, request.base_url, request.args))
+
+
+@blueprint.get("/statistics")
+def statistics():
+    """Totals per area of one level for the filters (count, budget, contract value, expenditure)."""
+    filters = filters_from_request()
+    level = parse_level()
+    return jsonify(statistics_api.per_area(g.session, g.snapshot.areas, filters, level))
+
+
+@blueprint.get("/areas/<code>")
+def area(code):
+    """One area: names, totals, per-year and per-sector series, and its sub-areas."""
+    found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')
+    filters = filters_from_request()
+    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, filters))
+
+
+@blueprint.get("/places")
+def places():
+    """Provinces, districts and communes whose Khmer or Latin name matches q (spelling variants allowed)."""
+    query = (request.args.get("q") or "").strip()
+    if not query or len(query) > 100:
+        raise FilterError("q", query, "a place name of 1 to 100 characters, in Khmer or Latin script")
+    return jsonify({"q": query, "places": g.snapshot.places.search(query)})
+
+
+@blueprint.get("/locate")
+def locate():
+    """The province, district and commune at a point."""
+    lon, lat = (_coordinate(name, low, high) for name, low, high in (("lon", -180, 180), ("lat", -90, 90)))
+    code = locate_points([lon], [lat], g.snapshot.communes)[0]
+    return jsonify(statistics_api.located(g.snapshot.areas, lon, lat, code))
+
+
+def _coordinate(name, low, high):
+    text = (request.args.get(name) or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise FilterError(name, text, f"a decimal degree from {low} to {high}") from None
+    if not low <= value <= high:
+        raise FilterError(name, text, f"a decimal degree from {low} to {high}")
+    return value

@@ -1,0 +1,85 @@
+"""Speed by construction: rendered responses cached by (data version, normalised request), ETag and 304,
+Cache-Control, gzip/brotli compressed once per body, CORS for GET. No Flask views here, only hooks."""
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+
+import brotli
+from flask import request
+
+MAX_AGE = 300  # seconds a browser or CDN may reuse a response before revalidating with its ETag
+COMPRESS_MIN_BYTES = 500
+COMPRESSIBLE = ("application/json", "application/geo+json", "text/", "application/javascript",
+                "application/vnd.oai.openapi+json", "image/svg+xml")
+
+
+class LRU:
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, size):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+compressed_bodies = LRU(512)
+
+
+def request_key(version, extra=()):
+    """The cache key of this request: data version, path, sorted query parameters, and anything extra."""
+    params = tuple(sorted((k, v) for k, v in request.args.items(multi=True)))
+    return (version, request.path, params, *extra)
+
+
+def _encoding():
+    accepted = request.headers.get("Accept-Encoding", "")
+    if "br" in accepted:
+        return "br"
+    if "gzip" in accepted:
+        return "gzip"
+    return None
+
+
+def _compress(body, encoding, etag):
+    key = (etag, encoding)
+    found = compressed_bodies.get(key)
+    if found is None:
+        found = brotli.compress(body, quality=9) if encoding == "br" else gzip.compress(body, compresslevel=6, mtime=0)
+        compressed_bodies.put(key, found)
+    return found
+
+
+def finish_response(response):
+    """after_request hook: CORS, caching headers, conditional 304, compression."""
+    if request.method not in ("GET", "HEAD"):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.add("Vary", "Accept-Encoding")
+    if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+        return response
+    if not response.get_etag()[0]:
+        response.set_etag(hashlib.sha1(response.get_data()).hexdigest())
+    response.headers.setdefault("Cache-Control", f"public, max-age={MAX_AGE}")
+    response.make_conditional(request)
+    if response.status_code == 304:
+        return response
+    encoding = _encoding()
+    body = response.get_data()
+    if encoding and len(body) >= COMPRESS_MIN_BYTES and response.mimetype.startswith(COMPRESSIBLE):
+        response.set_data(_compress(body, encoding, response.get_etag()[0]))
+        response.headers["Content-Encoding"] = encoding
+    return response

@@ -1,0 +1,46 @@
+"""What depends only on the data, built once per data version and shared by every request: area geometry
+serialised per level, the set of area codes (for validating filters), the place index, and the cache of
+rendered responses. A request only asks the database for the current version number."""
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from layers.base import AreaGeometry
+from mapservice import store
+from mapservice.http_cache import LRU
+from mapservice.places import PlaceIndex
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Snapshot:
+    version: int
+    areas: AreaGeometry
+    area_codes: set
+    places: PlaceIndex
+    communes: object  # GeoDataFrame of the full commune polygons, for /api/v1/locate
+    responses: LRU = field(default_factory=lambda: LRU(256))
+
+
+class DataState:
+    """Holds the current snapshot; rebuilds it when an import has bumped the data version."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        self.snapshot = None
+        self.lock = threading.Lock()
+
+    def current(self, session):
+        version = store.data_version(session)
+        snapshot = self.snapshot
+        if snapshot is not None and snapshot.version == version:
+            return snapshot
+        with self.lock:
+            if self.snapshot is None or self.snapshot.version != version:
+                areas = AreaGeometry(session)
+                self.snapshot = Snapshot(version=version, areas=areas, area_codes=areas.codes(),
+                                         places=PlaceIndex(areas.areas, self.data_dir),
+                                         communes=store.load_areas(session, "commune"))
+                logger.info("data snapshot built for version %s", version)
+            return self.snapshot
