@@ -17,13 +17,13 @@ def create_app(test_config=None):
     init_schema(engine)
     app.extensions["session_factory"] = make_session_factory(engine)
 
-    from mapservice import api, errors, http_cache, pages
+    from mapservice import errors, http_cache, web
     from mapservice.snapshot import DataState
 
     app.extensions["data_state"] = DataState(app.config["MAPSERVICE_DATA_DIR"])
     errors.register(app)
-    app.register_blueprint(pages.blueprint)
-    app.register_blueprint(api.blueprint)
+    for blueprint in web.blueprints():
+        app.register_blueprint(blueprint)
     app.after_request(http_cache.finish_response)
     logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
     return app

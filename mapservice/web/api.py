@@ -8,9 +8,17 @@ from mapservice import projects, statistics_api
 from mapservice.filters import FilterError, parse_filters
 from mapservice.join import locate_points
 from mapservice.models import LEVELS
+from mapservice.openapi import LEVEL, documented, query_parameter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
+ZOOM = query_parameter("zoom", "Map zoom (0-20); project_points groups projects per district below 9, per commune below 12",
+              {"type": "integer", "minimum": 0, "maximum": 20}, 7)
+BBOX = query_parameter("bbox", "project_points only: minlon,minlat,maxlon,maxlat", example="102.6,13.4,103.0,13.8")
+FORMAT = query_parameter("format", "json (default) or geojson", {"type": "string", "enum": ["json", "geojson"]})
+PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed)", example="O Chrov")
+LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number"}, 103.0177)
+LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number"}, 13.5104)
 
 
 @blueprint.before_request
@@ -40,6 +48,7 @@ def parse_level(default="province", allowed=LEVELS):
 
 
 @blueprint.get("/")
+@documented("API index")
 def index():
     """Links to every part of the API."""
     return jsonify({"title": "Cambodia sub-national infrastructure projects API", "version": "1",
@@ -49,6 +58,7 @@ def index():
 
 
 @blueprint.get("/layers")
+@documented("List the map layers")
 def layers():
     """Every layer with its titles, legend title, filters, popup fields and classification."""
     return jsonify({"layers": [layer.metadata() | {"url": url_for("api.layer", name=name, _external=True)}
@@ -56,6 +66,7 @@ def layers():
 
 
 @blueprint.get("/layers/<name>")
+@documented("One layer as GeoJSON", parameters=[LEVEL, ZOOM, BBOX], filters=True, media_types=[GEOJSON])
 def layer(name):
     """One layer as GeoJSON for the filters (cached per data version and parameters)."""
     found = REGISTRY.get(name) or abort(404, f'layer "{name}" does not exist; see /api/v1/layers')
@@ -69,6 +80,8 @@ def layer(name):
 
 
 @blueprint.get("/projects")
+@documented("Search and list projects", parameters=[FORMAT], filters=True, paging=True,
+            media_types=["application/json", GEOJSON])
 def list_projects():
     """Projects matching the filters, paged and sorted, as JSON or GeoJSON (downloads: /api/v1/downloads)."""
     filters = filters_from_request()
@@ -80,6 +93,7 @@ def list_projects():
 
 
 @blueprint.get("/projects/<project_id>")
+@documented("One project", parameters=[FORMAT], media_types=["application/json", GEOJSON])
 def get_project(project_id):
     """One project with every open-contracting field and its PID link."""
     record = projects.get_project(g.session, project_id) or abort(404, f'project "{project_id}" does not exist')
@@ -98,6 +112,7 @@ def render_records(records, total=None, limit=None, offset=None, single=False):
 
 
 @blueprint.get("/statistics")
+@documented("Totals per area of one level", parameters=[LEVEL], filters=True)
 def statistics():
     """Totals per area of one level for the filters (count, budget, contract value, expenditure)."""
     filters = filters_from_request()
@@ -106,6 +121,7 @@ def statistics():
 
 
 @blueprint.get("/areas/<code>")
+@documented("One area: totals, per-year and per-sector series, sub-areas", filters=True)
 def area(code):
     """One area: names, totals, per-year and per-sector series, and its sub-areas."""
     found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')
@@ -114,6 +130,7 @@ def area(code):
 
 
 @blueprint.get("/places")
+@documented("Search places by Khmer or Latin name", parameters=[PLACE_QUERY])
 def places():
     """Provinces, districts and communes whose Khmer or Latin name matches q (spelling variants allowed)."""
     query = (request.args.get("q") or "").strip()
@@ -123,6 +140,7 @@ def places():
 
 
 @blueprint.get("/locate")
+@documented("The province, district and commune at a point", parameters=[LON, LAT])
 def locate():
     """The province, district and commune at a point."""
     lon, lat = (_coordinate(name, low, high) for name, low, high in (("lon", -180, 180), ("lat", -90, 90)))

@@ -1,0 +1,89 @@
+"""The OpenAPI 3 document, built from the routes themselves: a view declares its summary and parameters
+with ``@documented``; ``build_openapi`` walks the app's URL map. A route without a declaration is an error
+(tests/test_openapi.py), so the document cannot drift from the code."""
+import re
+
+from mapservice import vocabulary
+
+YEARS = "a year (2016) or a range (2014-2019)"
+
+
+def query_parameter(name, description, schema=None, example=None):
+    parameter = {"name": name, "in": "query", "required": False, "description": description,
+                 "schema": schema or {"type": "string"}}
+    if example is not None:
+        parameter["example"] = example
+    return parameter
+
+
+def _choices(name, choices, what):
+    return query_parameter(name, f"{what}: one or more of {', '.join(choices)}, comma-separated", example=next(iter(choices)))
+
+
+FILTERS = [
+    query_parameter("year", f"Fiscal year: {YEARS}", example="2016"),
+    query_parameter("province", "Province codes (2 digits, comma-separated)", example="01"),
+    query_parameter("district", "District codes (4 digits)", example="0105"),
+    query_parameter("commune", "Commune codes (6 digits)", example="010501"),
+    _choices("sector", vocabulary.SECTORS, "Sector"),
+    _choices("status", vocabulary.STATUSES, "Status (OC4IDS projectStatus)"),
+    query_parameter("eia_required", "Environmental Impact Assessment required: yes or no", {"type": "string", "enum": ["yes", "no"]}),
+    _choices("eia_status", vocabulary.EIA_STATUSES, "EIA status"),
+    _choices("funding_source", vocabulary.FUNDING_SOURCES, "Funding source"),
+    query_parameter("q", "Words that must all appear in the Khmer or English title (or the project id)", example="road"),
+]
+PAGING = [
+    query_parameter("limit", "Projects per page (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    query_parameter("offset", "Projects to skip (default 0)", {"type": "integer", "minimum": 0}),
+    query_parameter("sort", "Sort key, - for descending: project_id, fiscal_year, budget, contract_value, expenditure, "
+                   "title_en, actual_end", example="-expenditure"),
+]
+LEVEL = query_parameter("level", "Admin level", {"type": "string", "enum": ["province", "district", "commune"]}, "province")
+LANG = query_parameter("lang", "Language of headers and labels", {"type": "string", "enum": ["km", "en"]}, "km")
+ERROR = {"description": "The request is not valid, or the resource does not exist",
+         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",)):
+    """Declare a view's OpenAPI operation (summary, parameters, response media types)."""
+    def wrap(view):
+        view.openapi = {
+            "summary": summary, "description": (view.__doc__ or "").strip(), "tags": list(tags),
+            "parameters": (FILTERS if filters else []) + (PAGING if paging else []) + list(parameters),
+            "media_types": list(media_types),
+        }
+        return view
+    return wrap
+
+
+def build_openapi(app, server_url):
+    """The OpenAPI 3.0 document of every documented route."""
+    paths = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        spec = getattr(app.view_functions[rule.endpoint], "openapi", None)
+        if spec is None or "GET" not in rule.methods:
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path_parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                           for name in rule.arguments]
+        paths[path] = {"get": {
+            "operationId": rule.endpoint.replace(".", "_"), "summary": spec["summary"],
+            "description": spec["description"], "tags": spec["tags"],
+            "parameters": path_parameters + spec["parameters"],
+            "responses": {"200": {"description": "OK", "content": {m: {} for m in spec["media_types"]}},
+                          "304": {"description": "Not modified (the ETag given in If-None-Match still holds)"},
+                          "400": ERROR, "404": ERROR},
+        }}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Cambodia sub-national infrastructure projects", "version": "1.0.0",
+                 "description": "Projects 2014-2019 joined to provinces, districts and communes; layers, "
+                                "statistics, downloads. Khmer and English.",
+                 "license": {"name": "Code: MIT; data: see /about"}},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {"schemas": {"Error": {
+            "type": "object", "required": ["ok", "error", "status"],
+            "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
+                           "status": {"type": "integer"}}}}},
+    }
