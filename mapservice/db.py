@@ -48,7 +48,7 @@ def init_schema(engine):
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
     Base.metadata.create_all(engine)
-    logger.info("schema ready on %s", engine.url.render_as_string(hide_password=True))
+    logger.debug("schema ready on %s", engine.url.render_as_string(hide_password=True))
 
 
 def make_session_factory(engine):
