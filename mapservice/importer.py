@@ -136,7 +136,9 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
                             rejected_rows=rejected, is_sample=is_sample)
         session.add(batch)
         session.flush()
-        rows = project_rows(joined, batch.id, is_sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
+        # sample projects get no link to the real PID: their references are made up
+        template = None if is_sample else config["MAPSERVICE_PID_URL_TEMPLATE"]
+        rows = project_rows(joined, batch.id, is_sample, template)
         store.upsert_projects(session, rows, progress=progress)
         clock.lap("store")
         rebuild_area_statistics(session)
@@ -175,7 +177,8 @@ def project_rows(joined, batch_id, is_sample, pid_url_template):
     frame = joined.copy()
     frame["pid_url"] = frame["pid_url"].where(
         frame["pid_url"].notna() | frame["pid_reference"].isna(),
-        frame["pid_reference"].map(lambda pid: pid_url_template.format(pid=pid) if pd.notna(pid) else None))
+        frame["pid_reference"].map(lambda pid: pid_url_template.format(pid=pid)
+                                   if pd.notna(pid) and pid_url_template else None))
     frame["geom"] = [f"SRID=4326;POINT({x} {y})" if pd.notna(x) else None for x, y in zip(frame["lon"], frame["lat"])]
     frame["batch_id"] = batch_id
     frame["is_sample"] = is_sample
