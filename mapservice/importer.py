@@ -89,7 +89,7 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
             context["gazetteer_communes"] = store.load_areas(session, "commune")[["code", "name_en", "name_km"]]
     raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context)
     return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
-                          skip_invalid=skip_invalid, progress=progress)
+                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("is_sample", False), progress=progress)
 
 
 def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):

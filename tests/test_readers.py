@@ -313,7 +313,7 @@ OC4IDS_RECORDS = [
      "eia_required": "no", "commune_code": "010501", "lon": "102.9512", "lat": "13.7432"},
     {"line": 2, "project_id": "2017-010902-001", "pid_reference": None,
      "pid_url": "http://db.ncdd.gov.kh/pid/reports/monitoring/project.castle?id=2017-0109-02-001",
-     "title_km": None, "title_en": "Concrete bridge over O Malai", "contract_number": "ocds-kh0000-malai-2017-004",
+     "title_km": None, "title_en": "Concrete bridge over O Malai", "contract_number": None,
      "awarded_tenderer": "Angkor Build Co.", "eia_document_url": None, "sector": "bridge",
      "project_type": "rehabilitation", "status": "implementation", "eia_status": "pending", "fiscal_year": "2017",
      "currency": "KHR", "planned_start": "2017-02-01", "planned_end": "2017-05-31", "actual_start": "2017-02-20",
@@ -321,7 +321,7 @@ OC4IDS_RECORDS = [
      "cs_fund": None, "local_contribution": None, "number_of_bidders": "4", "eia_required": "yes",
      "commune_code": None, "lon": "102.6051", "lat": "13.4823"},
     {"line": 3, "project_id": "2018-010502-007", "pid_reference": None, "pid_url": None, "title_km": None,
-     "title_en": "Pump well, Koub village", "contract_number": "koub-2018-019", "awarded_tenderer": None,
+     "title_en": "Pump well, Koub village", "contract_number": None, "awarded_tenderer": None,
      "eia_document_url": None, "sector": "well", "project_type": "construction", "status": "preparation",
      "eia_status": None, "fiscal_year": "2018", "currency": None, "planned_start": "2018-04-01",
      "planned_end": "2018-05-31", "actual_start": None, "actual_end": None, "budget": None, "contract_value": None,
@@ -331,7 +331,7 @@ OC4IDS_RECORDS = [
 
 
 def test_oc4ids_package_maps_every_field():
-    """Project 1: every field; 2: fallbacks (ocid, PID-titled document, process finalValue, identificationPeriod);
+    """Project 1: every field; 2: fallbacks (no contract number without externalReference, PID-titled document, process finalValue, identificationPeriod);
     3: the process id and period.startDate."""
     frame = oc4ids.read_oc4ids(FIXTURES / "package.json", MAX)
     assert frame["line"].dtype == "int64"

@@ -28,8 +28,8 @@ Fund": amount.amount                                        cs_fund
 "local contribution": amount.amount                         local_contribution
 completion.finalValue.amount, else the first contracting
 process's summary.finalValue.amount                         expenditure
-contractingProcesses[0].summary.externalReference, else
-its summary.ocid, else the process id                       contract_number
+contractingProcesses[0].summary.externalReference           contract_number
+(the process id and OCID identify the process, not the contract)
 contractingProcesses[0].summary.suppliers[0].name           awarded_tenderer
 contractingProcesses[0].summary.tender.numberOfTenderers    number_of_bidders
 contractingProcesses[0].summary.contractValue.amount        contract_value
@@ -75,7 +75,11 @@ def read_oc4ids(path, max_bytes):
         if not isinstance(project, dict):
             raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object")
         records.append({"line": number, **project_record(project)})
-    return raw_frame(records, OUTPUT_COLUMNS)
+    frame = raw_frame(records, OUTPUT_COLUMNS)
+    # our own export marks sample data (x_isSample); it must stay marked when imported again
+    frame.attrs["is_sample"] = bool(isinstance(document, dict) and document.get("x_isSample")) or any(
+        isinstance(p, dict) and p.get("x_isSample") for p in projects)
+    return frame
 
 
 def _projects(path, document):
@@ -165,7 +169,7 @@ def _contract(project):
     process = _first_process(project)
     summary = _get(process, "summary")
     return {
-        "contract_number": (_get(summary, "externalReference") or _get(summary, "ocid") or _get(process, "id")),
+        "contract_number": _get(summary, "externalReference"),
         "awarded_tenderer": _get(_first(_get(summary, "suppliers"), lambda s: True), "name"),
         "number_of_bidders": _get(summary, "tender", "numberOfTenderers"),
         "contract_value": _get(summary, "contractValue", "amount"),

@@ -1,0 +1,67 @@
+"""OC4IDS project packages of the stored projects: all, filtered, or one; JSON and flattened CSV/XLSX."""
+import io
+import json
+
+from flask import Blueprint, Response, abort, current_app, g, request
+
+from mapservice import oc4ids_export
+from mapservice.areas import has_sample_data
+from mapservice.filters import FilterError
+from mapservice.openapi import documented
+from mapservice.web.api import close_session, filters_from_request, open_session
+
+blueprint = Blueprint("oc4ids", __name__, url_prefix="/api/v1/oc4ids")
+blueprint.before_request(open_session)
+blueprint.teardown_request(close_session)
+FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids_export.write_flat_csv),
+        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", oc4ids_export.write_flat_xlsx)}
+
+
+def _package(project_id=None):
+    filters = None if project_id else filters_from_request()
+    key = ("oc4ids", request.path, tuple(sorted(request.args.items())))
+    cached = g.snapshot.responses.get((g.snapshot.version, *key))
+    if cached is None:
+        package = oc4ids_export.export_projects(
+            g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"], filters=filters, project_id=project_id,
+            uri=request.url, is_sample=has_sample_data(g.session))
+        cached = g.snapshot.responses.put((g.snapshot.version, *key), package)
+    return cached
+
+
+def _attachment(response, name):
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@blueprint.get("/projects.json")
+@documented("OC4IDS 0.9 project package of the projects matching the filters", filters=True, tags=["standards"])
+def package():
+    """An OC4IDS project package (validated in tests against the official schema)."""
+    body = json.dumps(_package(), ensure_ascii=False, separators=(",", ":"))
+    return _attachment(Response(body, mimetype="application/json"), "oc4ids-projects.json")
+
+
+@blueprint.get("/projects.<fmt>")
+@documented("The OC4IDS package flattened to one row per project (csv or xlsx)", filters=True, tags=["standards"],
+            media_types=["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
+def flat(fmt):
+    """The package flattened for spreadsheets: one row per project, columns named by JSON path."""
+    if fmt not in FLAT:
+        raise FilterError("format", fmt, "json, csv or xlsx")
+    mimetype, write = FLAT[fmt]
+    buffer = io.BytesIO() if fmt == "xlsx" else io.StringIO()
+    write(buffer, _package())
+    body = buffer.getvalue()
+    body = ("\ufeff" + body).encode("utf-8") if isinstance(body, str) else body
+    return _attachment(Response(body, mimetype=mimetype), f"oc4ids-projects.{fmt}")
+
+
+@blueprint.get("/projects/<project_id>.json")
+@documented("OC4IDS package of one project", tags=["standards"])
+def one(project_id):
+    """An OC4IDS package holding one project."""
+    found = _package(project_id)
+    if not found["projects"]:
+        abort(404, f'project "{project_id}" does not exist')
+    return Response(json.dumps(found, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")

@@ -1,0 +1,45 @@
+"""The OC4IDS endpoints: a filtered package, one project, the flattened CSV/XLSX; valid against the schema."""
+import io
+import json
+
+import openpyxl
+import pytest
+
+from mapservice import create_app
+from mapservice.importer import import_projects
+from mapservice.oc4ids_export import validate_package
+from tests.conftest import DATA_DIR
+from tests.test_bad_input import FIXTURES
+
+
+@pytest.fixture
+def client(db):
+    import_projects(db.sessions, db.config, FIXTURES / "template_en.csv")
+    return create_app({"DATABASE_URL": db.config["DATABASE_URL"], "TESTING": True}).test_client()
+
+
+def test_filtered_package_is_valid_and_filtered(client):
+    everything = client.get("/api/v1/oc4ids/projects.json").get_json()
+    only_2017 = client.get("/api/v1/oc4ids/projects.json?year=2017").get_json()
+    assert validate_package(everything, DATA_DIR) == []
+    assert [p["id"] for p in everything["projects"]] == [
+        "oc4ids-kh1odc-OC-2016-010501-001", "oc4ids-kh1odc-OC-2016-010502-002", "oc4ids-kh1odc-OC-2017-010902-001"]
+    assert [p["id"] for p in only_2017["projects"]] == ["oc4ids-kh1odc-OC-2017-010902-001"]
+    assert everything["uri"] == "http://localhost/api/v1/oc4ids/projects.json"
+
+
+def test_one_project_and_unknown_project(client):
+    one = client.get("/api/v1/oc4ids/projects/OC-2016-010501-001.json").get_json()
+    assert [p["title"] for p in one["projects"]] == ["Laterite road, Changha village"]
+    missing = client.get("/api/v1/oc4ids/projects/nope.json")
+    assert missing.status_code == 404 and missing.get_json()["error"] == 'project "nope" does not exist'
+
+
+def test_flattened_csv_and_xlsx_keep_khmer(client):
+    csv_text = client.get("/api/v1/oc4ids/projects.csv").get_data().decode("utf-8")
+    assert csv_text.startswith("\ufeff") and "ផ្លូវក្រួសក្រហម ភូមិចង្ហា" in csv_text
+    assert len(csv_text.strip().splitlines()) == 4  # header + 3 projects
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/oc4ids/projects.xlsx").get_data()))
+    assert book["projects"].max_row == 4
+    bad = client.get("/api/v1/oc4ids/projects.pdf")
+    assert bad.status_code == 400 and bad.get_json()["error"] == 'format was "pdf"; expected json, csv or xlsx'
