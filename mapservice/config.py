@@ -29,10 +29,21 @@ SETTINGS = {
         "http://db.ncdd.gov.kh/pid/reports/monitoring/project.castle?id={pid}",
         "URL of a project's record in NCDD's Project Implementation Database; {pid} is the PID reference.",
     ),
+    "MAPSERVICE_OC4IDS_PREFIX": (
+        "kh1odc",
+        "OC4IDS project id prefix (ids are oc4ids-<prefix>-<project id>); register your own with the "
+        "Open Contracting Partnership before publishing.",
+    ),
     "MAPSERVICE_REPORT_PATH": (
         str(PROJECT_ROOT / "var" / "quality-report.json"),
         "Where `mapservice report` writes the data-quality report (JSON).",
     ),
+    "MAPSERVICE_BASEMAP_URL": (
+        "",
+        "Tile URL template of the map's basemap, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty = no basemap.",
+    ),
+    "MAPSERVICE_BASEMAP_ATTRIBUTION": ("", "Attribution (HTML) shown for the basemap tiles."),
+    "MAPSERVICE_USD_RATE": (4100, "Riel per US dollar, for the dollar amounts shown beside riel."),
 }
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES"}
