@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(libsqlite3-mod-spatialite python3-venv)
+# SpatiaLite for the embedded database; Khmer fonts for the PNG maps the service renders
+apt_packages=(libsqlite3-mod-spatialite python3-venv fonts-khmeros fonts-noto-core)
 if [ "${1:-}" = "test" ]; then
-  apt_packages+=(postgresql-15 postgresql-15-postgis-3)
+  # PostGIS for the second database, GDAL's OGC API client, Chromium for the browser tests
+  apt_packages+=(postgresql-15 postgresql-15-postgis-3 gdal-bin chromium chromium-driver)
 fi
 
 missing=()
@@ -29,4 +31,8 @@ if [ "${1:-}" = "test" ]; then
   .venv/bin/pip install -q -e ".[test]"
 else
   .venv/bin/pip install -q -e .
+fi
+# the Khmer and English catalogues are compiled here, not committed
+if [ -d translations ]; then
+  .venv/bin/pybabel compile -q -d translations
 fi
