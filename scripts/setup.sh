@@ -34,5 +34,5 @@ else
 fi
 # the Khmer and English catalogues are compiled here, not committed
 if [ -d translations ]; then
-  .venv/bin/pybabel compile -q -d translations
+  .venv/bin/pybabel compile -d translations >/dev/null
 fi
