@@ -1,0 +1,88 @@
+"""Vector tiles and their TileJSON under /tiles, for MapLibre, Leaflet.VectorGrid, OpenLayers and QGIS.
+Views are three hops: parse and validate (layer, z/x/y, the API's filters) -> one tile or document -> render.
+
+Errors are the one JSON error body even on .mvt URLs (a tile client reads JSON, never an HTML page)."""
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from layers.base import area_values
+from mapservice import areas, tiles
+from mapservice.filters import FilterError
+from mapservice.http_cache import LRU
+from mapservice.openapi import documented
+from mapservice.web.api import close_session, filters_from_request, open_session
+
+logger = logging.getLogger(__name__)
+blueprint = Blueprint("tiles", __name__)
+blueprint.before_request(open_session)
+blueprint.teardown_request(close_session)
+# Rendered tiles per app, keyed by data version: most are a few KB, the few low-zoom ones a few hundred.
+# Not the snapshot's 256-entry LRU: a panning map would evict the layers' GeoJSON from it within a minute.
+TILE_CACHE_SIZE = 4096
+
+
+@blueprint.record_once
+def _create_cache(state):
+    state.app.extensions["tile_cache"] = LRU(TILE_CACHE_SIZE)
+
+
+@blueprint.errorhandler(FilterError)
+def bad_parameter(exc):
+    logger.info("400 on %s: %s", request.full_path, exc)
+    return _error(400, str(exc))
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(exc):
+    return _error(exc.code, exc.description)
+
+
+def _error(status, message):
+    response = jsonify({"ok": False, "error": message, "status": status})
+    response.status_code = status
+    return response
+
+
+def _layer(name):
+    if name not in tiles.LAYERS:
+        abort(404, f'tile layer "{name}" does not exist; expected one of {", ".join(tiles.LAYERS)}')
+    return tiles.LAYERS[name]
+
+
+def _cached(key, build):
+    cache = current_app.extensions["tile_cache"]
+    found = cache.get(key)
+    return found if found is not None else cache.put(key, build())
+
+
+@blueprint.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
+@documented("A vector tile (Mapbox Vector Tile) of projects or areas", filters=True, media_types=[tiles.MVT],
+            tags=("tiles",))
+def tile(layer, z, x, y):
+    """One XYZ tile for the filters; an empty body (200) when nothing is in it. Layers: see /tiles/{layer}.json."""
+    spec = _layer(layer)
+    z, x, y = tiles.parse_address(z, x, y)
+    filters = filters_from_request()
+    params = tuple(sorted(filters.as_params().items()))
+    totals = None if spec.level is None else _cached(
+        (g.snapshot.version, "totals", spec.level, params), lambda: area_values(g.session, filters, spec.level))
+    body = _cached((g.snapshot.version, layer, z, x, y, params),
+                   lambda: tiles.render_tile(g.session, layer, z, x, y, filters, totals=totals))
+    return Response(body, mimetype=tiles.MVT)
+
+
+@blueprint.get("/tiles/<layer>.json")
+@documented("TileJSON 3.0.0 of a tile layer", filters=True, tags=("tiles",))
+def tilejson(layer):
+    """The layer's TileJSON: tile URL template (keeping the filters), zooms, bounds, attributes, attribution."""
+    _layer(layer)
+    filters = filters_from_request()
+    query = urlencode(filters.as_params())
+    template = (url_for("tiles.tile", layer=layer, z=0, x=0, y=0, _external=True).removesuffix("/0/0/0.mvt")
+                + "/{z}/{x}/{y}.mvt" + (f"?{query}" if query else ""))
+    document = tiles.tilejson(layer, template, g.snapshot.version, g.snapshot.communes.total_bounds, filters,
+                              sample=areas.has_sample_data(g.session))
+    return jsonify(document)
