@@ -1,0 +1,93 @@
+// Drawing the API's GeoJSON with Leaflet: choropleth areas (class "area", data-code), project markers
+// (class "project-marker", data-project-id) and per-area clusters (class "cluster-marker", data-code).
+import { el } from "./dom.js";
+import { formatNumber, labelled } from "./format.js";
+import { lang } from "./i18n.js";
+
+export const NO_DATA_COLOR = "#dddddd";
+const MAX_LABELS = 40;
+
+export function localName(properties, field = "name") {
+  const first = properties[`${field}_${lang}`];
+  return first || properties[`${field}_${lang === "km" ? "en" : "km"}`] || "";
+}
+
+function classColors(data) {
+  return Object.fromEntries(((data.legend && data.legend.classes) || []).map((row) => [row.class, row.color]));
+}
+
+export function drawAreas(map, data, { describe, onClick }) {
+  const colors = classColors(data);
+  const group = L.layerGroup();
+  const areas = L.geoJSON(data, {
+    style: (feature) => ({
+      className: "area", color: "#3d3d3d", weight: 1, opacity: 0.9, fillOpacity: 0.78,
+      fillColor: colors[feature.properties.class] ?? NO_DATA_COLOR,
+    }),
+    onEachFeature: (feature, layer) => {
+      layer.bindTooltip(() => describe(feature.properties), { sticky: true, direction: "top" });
+      layer.on("click", (event) => onClick(feature, layer, event));
+      layer.on("mouseover", () => layer.setStyle({ weight: 3 }));
+      layer.on("mouseout", () => layer.setStyle({ weight: 1 }));
+    },
+  });
+  group.addLayer(areas).addTo(map);
+  areas.eachLayer((layer) => layer.getElement()?.setAttribute("data-code", layer.feature.properties.code));
+  if (data.features.length <= MAX_LABELS) addLabels(group, areas);
+  group.bounds = () => areas.getBounds();
+  return group;
+}
+
+function addLabels(group, areas) {
+  areas.eachLayer((layer) => {
+    const label = L.tooltip({ permanent: true, direction: "center", className: "area-label", interactive: false })
+      .setLatLng(layer.getCenter())
+      .setContent(el("span", { text: localName(layer.feature.properties) }));
+    group.addLayer(label);
+  });
+}
+
+export function drawPoints(map, data, { describe, onProject, onCluster }) {
+  const group = L.featureGroup();
+  const breaks = (data.legend && data.legend.breaks) || [];
+  const colors = classColors(data);
+  for (const feature of data.features) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const props = feature.properties;
+    const marker = props.cluster ? clusterMarker(props, breaks, colors) : projectMarker(props, describe);
+    marker.setLatLng([lat, lon]);
+    marker.on("click", () => (props.cluster ? onCluster(feature, marker) : onProject(props.project_id, marker)));
+    group.addLayer(marker);
+  }
+  group.addTo(map);
+  group.eachLayer((marker) => {
+    const element = marker.getElement();
+    if (!element) return;
+    if (marker.options.projectId) element.dataset.projectId = marker.options.projectId;
+    if (marker.options.code) element.dataset.code = marker.options.code;
+  });
+  group.bounds = () => group.getBounds();
+  return group;
+}
+
+function classOf(value, breaks) {
+  const index = breaks.findIndex((upper) => upper === null || value <= upper);
+  return index === -1 ? breaks.length - 1 : index;
+}
+
+function clusterMarker(props, breaks, colors) {
+  const klass = classOf(props.project_count, breaks);
+  const size = 30 + klass * 5;
+  const icon = L.divIcon({
+    className: `cluster-marker cluster-class-${klass}`,
+    html: el("span", { style: `background:${colors[klass] || "#74a9cf"}`, text: formatNumber(props.project_count) }),
+    iconSize: [Math.max(size, 44), Math.max(size, 44)],
+  });
+  return L.marker([0, 0], { icon, keyboard: true, title: labelled(localName(props), formatNumber(props.project_count)),
+    code: props.code, riseOnHover: true });
+}
+
+function projectMarker(props, describe) {
+  const icon = L.divIcon({ className: "project-marker", html: el("span"), iconSize: [44, 44] });
+  return L.marker([0, 0], { icon, keyboard: true, title: describe(props), projectId: props.project_id });
+}

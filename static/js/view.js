@@ -1,0 +1,147 @@
+// The data layer of a map (page or embed): which API request the state and the map's position call for, and
+// redrawing only when that request changes. Province outlines with their names sit underneath, so the map
+// reads well without a basemap. Each redraw bumps body[data-drawn]; the first sets body[data-ready].
+import { apiUrl, getJSON } from "./api.js";
+import { el } from "./dom.js";
+import { formatCompactMoney, formatNumber, formatPercent, labelled } from "./format.js";
+import { _, ngettext } from "./i18n.js";
+import { drawAreas, drawPoints, localName } from "./layers.js";
+import { areaCode, filterParams, levelOf, shownLevel } from "./state.js";
+
+const LABEL_ZOOM = { province: 7, district: 9, commune: 11 };
+
+export function describeArea(layer, props) {
+  const name = localName(props);
+  const count = ngettext("%(num)s project", "%(num)s projects", props.project_count, { num: formatNumber(props.project_count) });
+  if (layer === "budget_vs_actual") {
+    const share = props.value === null ? _("no budget recorded")
+      : _("spent %(share)s of the budget", { share: formatPercent(props.value) });
+    return labelled(name, share);
+  }
+  if (layer === "expenditure") return labelled(name, `${formatCompactMoney(props.expenditure)} · ${count}`);
+  return labelled(name, count);
+}
+
+export function describeProject(props) {
+  return `${localName(props, "title") || props.project_id} (${props.fiscal_year})`;
+}
+
+function loadOutlines(map) {
+  map.createPane("outlines").style.zIndex = 350;
+  return getJSON(apiUrl("/layers/admin_outlines", { level: "province" })).then((data) => {
+    const boxes = {};
+    const layer = L.geoJSON(data, {
+      pane: "outlines", interactive: false,
+      style: { className: "province-outline", color: "#6b6b6b", weight: 1.2, fillColor: "#fbfaf6", fillOpacity: 1 },
+      onEachFeature: (feature, shape) => { boxes[feature.properties.code] = shape.getBounds(); },
+    }).addTo(map);
+    const labels = L.layerGroup(data.features.map((feature) => L.tooltip({
+      permanent: true, direction: "center", className: "area-label province-label", interactive: false, pane: "outlines",
+    }).setLatLng([feature.properties.label[1], feature.properties.label[0]])
+      .setContent(el("span", { text: localName(feature.properties) })))).addTo(map);
+    return { layer, labels, boxes };
+  }).catch(() => ({ boxes: {} }));
+}
+
+export function createDataView(map, config, handlers) {
+  const outlines = loadOutlines(map);
+  let shown = null;
+  let shownKey = null;
+  let shownData = null;
+  let pointsBox = null;
+  let sequence = 0;
+  let draws = 0;
+
+  async function requestFor(state) {
+    const zoom = map.getZoom();
+    const filters = filterParams(state, config);
+    if (state.layer === "project_points") return pointsRequest(filters, zoom);
+    const level = shownLevel(state, zoom);
+    if (level === "commune" && !levelOf(areaCode(state))) {
+      // the whole country's 1,633 communes are a megabyte: ask only for the provinces in view
+      const { boxes } = await outlines;
+      const bounds = map.getBounds();
+      const inView = Object.keys(boxes).filter((code) => boxes[code].intersects(bounds)).sort();
+      if (inView.length && inView.length < Object.keys(boxes).length) filters.province = inView.join(",");
+    }
+    const url = apiUrl(`/layers/${state.layer}`, { level, ...filters });
+    return { url, key: url };
+  }
+
+  function pointsRequest(filters, zoom) {
+    const tier = zoom < 9 ? "district" : zoom < 12 ? "commune" : "project";
+    if (tier === "district") {
+      const url = apiUrl("/layers/project_points", { zoom, ...filters });
+      return { url, key: `district|${new URLSearchParams(filters)}` };
+    }
+    const view = map.getBounds();
+    const filterKey = new URLSearchParams(filters).toString();
+    if (!(pointsBox && pointsBox.tier === tier && pointsBox.filters === filterKey && pointsBox.bounds.contains(view))) {
+      const padded = view.pad(0.5);
+      const snap = (value, down) => (down ? Math.floor(value * 10) : Math.ceil(value * 10)) / 10;
+      const bbox = [snap(padded.getWest(), true), snap(padded.getSouth(), true),
+        snap(padded.getEast(), false), snap(padded.getNorth(), false)];
+      pointsBox = { tier, filters: filterKey, bounds: L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]),
+        url: apiUrl("/layers/project_points", { zoom, bbox: bbox.map((v) => v.toFixed(1)).join(","), ...filters }) };
+    }
+    return { url: pointsBox.url, key: pointsBox.url };
+  }
+
+  function draw(state, data) {
+    if (shown) map.removeLayer(shown);
+    shown = data.layer === "project_points"
+      ? drawPoints(map, data, { describe: describeProject, onProject: handlers.onProject, onCluster: handlers.onCluster })
+      : drawAreas(map, data, { describe: (props) => describeArea(state.layer, props), onClick: handlers.onArea });
+    updateLabels();
+  }
+
+  function updateLabels() {
+    const zoom = map.getZoom();
+    const level = shownData && shownData.level;
+    const own = level && shownData.features.length <= 40 && zoom >= LABEL_ZOOM[level];
+    map.getContainer().classList.toggle("data-labels-off", !own);
+    map.getContainer().classList.toggle("province-labels-off", Boolean(own) || zoom < LABEL_ZOOM.province);
+  }
+  map.on("zoomend", updateLabels);
+
+  // the selected area's outline on top, so that it stays visible whatever the layer
+  let selection = null;
+  let selectionCode = "";
+  async function showSelection(code) {
+    if (code === selectionCode) return;
+    selectionCode = code;
+    if (selection) map.removeLayer(selection);
+    selection = null;
+    const level = levelOf(code);
+    if (!level) return;
+    const data = await getJSON(apiUrl("/layers/admin_outlines", { level, [level]: code })).catch(() => null);
+    if (!data || code !== selectionCode) return;
+    const style = { className: "selected-area", color: "#0b4f6c", weight: 3, fill: false };
+    selection = L.geoJSON(data, { interactive: false, style })
+      .addTo(map);
+  }
+
+  async function update(state) {
+    showSelection(areaCode(state));
+    const mine = ++sequence;
+    const request = await requestFor(state);
+    if (mine !== sequence || request.key === shownKey) return;
+    handlers.onStatus(_("Loading…"));
+    try {
+      const data = await getJSON(request.url);
+      if (mine !== sequence) return;
+      shownKey = request.key;
+      shownData = data;
+      draw(state, data);
+      draws += 1;
+      document.body.dataset.drawn = String(draws);
+      document.body.dataset.ready = "true";
+      handlers.onStatus(data.features.length ? "" : _("No projects match these filters."));
+      handlers.onDrawn(data);
+    } catch (error) {
+      if (mine === sequence) handlers.onStatus(_("The map could not be loaded: %(reason)s", { reason: error.message }));
+    }
+  }
+
+  return { update, data: () => shownData, bounds: () => (shown ? shown.bounds() : null) };
+}
