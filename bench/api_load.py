@@ -2,8 +2,8 @@
 bytes raw/gzip/brotli, the ceiling of the same commune choropleth served as a static file by nginx, and the
 filtered project query timed inside Python. One table per database, with the targets.
 
-    /tmp/venv/bin/python bench/api_load.py                       # 50k projects, SpatiaLite and PostGIS
-    /tmp/venv/bin/python bench/api_load.py --backends spatialite --duration 5
+    .venv/bin/python bench/api_load.py                       # 50k projects, SpatiaLite and PostGIS
+    .venv/bin/python bench/api_load.py --backends spatialite --duration 5
 
 Needs `wrk` and `nginx` on PATH (Debian: wrk, nginx-light; libnginx-mod-http-brotli-static lets nginx
 serve the precompressed .br file, otherwise it serves the .gz with gzip_static) and gunicorn in this Python.

@@ -9,9 +9,9 @@ gunicorn as in production (`mapservice serve`, here 1 worker x 8 threads so that
 the only worker's caches), or in-process under werkzeug's threaded
 development server with --server werkzeug.
 
-    /tmp/venv/bin/python bench/page_load.py                      # 50,000 projects, 3 loads per condition
-    /tmp/venv/bin/python bench/page_load.py --projects 15000 --runs 5 --database var/bench-pages.sqlite
-    /tmp/venv/bin/python bench/page_load.py --server werkzeug
+    .venv/bin/python bench/page_load.py                      # 50,000 projects, 3 loads per condition
+    .venv/bin/python bench/page_load.py --projects 15000 --runs 5 --database var/bench-pages.sqlite
+    .venv/bin/python bench/page_load.py --server werkzeug
 
 Localhost only: the app listens on 127.0.0.1 and every request to another host is refused.
 """
