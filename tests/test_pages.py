@@ -234,3 +234,23 @@ def test_every_page_says_when_sample_data_are_loaded(db, lang, notice):
 def test_no_sample_notice_for_real_records(client):
     for url in SAMPLE_PAGES:
         assert 'data-sample="true"' not in client.get(url).get_data(as_text=True), url
+
+
+@pytest.mark.parametrize("lang", ["km", "en"])
+def test_every_link_between_the_pages_works(client, lang):
+    """Follow every same-site link of the pages (one hop from each page): none leads to an error, and links between
+    pages keep the language."""
+    start = ["/", "/areas", "/areas/01", "/areas/0105", "/areas/010501", "/projects/OC-2015-01", "/data", "/about"]
+    checked = {}
+    for page in start:
+        response = client.get(f"{page}?lang={lang}")
+        assert response.status_code == 200, page
+        for href in re.findall(r'href="(/[^"]*)"', response.get_data(as_text=True)):
+            href = html.unescape(href)
+            if href.startswith(("/static/", "//")) or href in checked:
+                continue
+            checked[href] = client.get(href).status_code
+            if href.startswith(("/areas/", "/projects/")):  # the language switcher's links name the other one
+                assert re.search(r"[?&]lang=(km|en)(&|$)", href), f"{page} links to {href} without a language"
+    assert {href: status for href, status in checked.items() if status != 200} == {}
+    assert any(href.startswith("/areas/0105") for href in checked) and any("/projects/" in h for h in checked)
