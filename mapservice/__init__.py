@@ -17,13 +17,16 @@ def create_app(test_config=None):
     init_schema(engine)
     app.extensions["session_factory"] = make_session_factory(engine)
 
-    from mapservice import errors, http_cache, web
+    from flask import request
+
+    from mapservice import errors, http_cache, openapi, web
     from mapservice.snapshot import DataState
 
     app.extensions["data_state"] = DataState(app.config["MAPSERVICE_DATA_DIR"])
     errors.register(app)
     for blueprint in web.blueprints():
         app.register_blueprint(blueprint)
+    app.before_request(lambda: openapi.check_query(app.view_functions.get(request.endpoint), request.args))
     app.after_request(http_cache.finish_response)
     logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
     return app

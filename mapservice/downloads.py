@@ -259,7 +259,7 @@ def csv_value(value):
     return value
 
 
-def write_csv(records, lang, meta):
+def write_csv(records, lang, meta=None):
     """One row per project; the header row in ``lang``, values as stored (codes never translated)."""
     rows = ([csv_value(record[field]) for field in RECORD_FIELDS] for record in records)
     return csv_bytes([header(field, lang) for field in RECORD_FIELDS], rows)

@@ -26,6 +26,14 @@ class FilterError(ValueError):
         super().__init__(f'{parameter} was "{value}"; expected {expected}')
 
 
+class UnknownParameter(FilterError):
+    """A query parameter the endpoint does not take."""
+
+    def __init__(self, parameter, allowed):
+        ValueError.__init__(self, f'{parameter} is not a parameter of this endpoint; it takes {", ".join(allowed)}')
+        self.parameter, self.value, self.expected = parameter, None, list(allowed)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Validated filters; empty tuples and None mean "not filtered"."""

@@ -4,6 +4,7 @@ with ``@documented``; ``build_openapi`` walks the app's URL map. A route without
 import re
 
 from mapservice import vocabulary
+from mapservice.filters import UnknownParameter
 
 YEARS = "a year (2016) or a range (2014-2019)"
 
@@ -54,6 +55,18 @@ def documented(summary, parameters=(), filters=False, paging=False, media_types=
         }
         return view
     return wrap
+
+
+def check_query(view, args):
+    """Refuse a query parameter that a documented view does not declare (a typo such as ``yeer=2016`` would
+    otherwise be ignored and answer with everything), naming it and the parameters the endpoint takes."""
+    spec = getattr(view, "openapi", None)
+    if spec is None:
+        return
+    allowed = [p["name"] for p in spec["parameters"]] + [LANG["name"]] * (LANG not in spec["parameters"])
+    for name in args:
+        if name not in allowed:
+            raise UnknownParameter(name, allowed)
 
 
 def build_openapi(app, server_url):

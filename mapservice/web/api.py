@@ -4,7 +4,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request, 
 
 from layers import REGISTRY
 from mapservice import areas as area_queries
-from mapservice import projects, statistics_api
+from mapservice import downloads, i18n, projects, statistics_api
 from mapservice.filters import FilterError, parse_filters
 from mapservice.join import locate_points
 from mapservice.models import LEVELS
@@ -15,7 +15,9 @@ GEOJSON = "application/geo+json"
 ZOOM = query_parameter("zoom", "Map zoom (0-20); project_points groups projects per district below 9, per commune below 12",
               {"type": "integer", "minimum": 0, "maximum": 20}, 7)
 BBOX = query_parameter("bbox", "project_points only: minlon,minlat,maxlon,maxlat", example="102.6,13.4,103.0,13.8")
-FORMAT = query_parameter("format", "json (default) or geojson", {"type": "string", "enum": ["json", "geojson"]})
+FORMAT = query_parameter("format", "json (default), geojson, or csv (UTF-8 with BOM, headers in the language)",
+                         {"type": "string", "enum": ["json", "geojson", "csv"]})
+CSV = "text/csv"
 PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed)", example="O Chrov")
 LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number"}, 103.0177)
 LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number"}, 13.5104)
@@ -38,6 +40,12 @@ def filters_from_request():
     config = current_app.config
     return parse_filters(request.args, g.snapshot.area_codes, config["MAPSERVICE_FIRST_YEAR"],
                          config["MAPSERVICE_LAST_YEAR"])
+
+
+def request_language():
+    """The language of headers in files: ?lang= (km or en, else 400), then Accept-Language."""
+    i18n.check_language(request.args)
+    return i18n.select_language(request.args, request.accept_languages)
 
 
 def parse_level(default="province", allowed=LEVELS):
@@ -81,7 +89,7 @@ def layer(name):
 
 @blueprint.get("/projects")
 @documented("Search and list projects", parameters=[FORMAT], filters=True, paging=True,
-            media_types=["application/json", GEOJSON])
+            media_types=["application/json", GEOJSON, CSV])
 def list_projects():
     """Projects matching the filters, paged and sorted, as JSON or GeoJSON (downloads: /api/v1/downloads)."""
     filters = filters_from_request()
@@ -93,7 +101,7 @@ def list_projects():
 
 
 @blueprint.get("/projects/<project_id>")
-@documented("One project", parameters=[FORMAT], media_types=["application/json", GEOJSON])
+@documented("One project", parameters=[FORMAT], media_types=["application/json", GEOJSON, CSV])
 def get_project(project_id):
     """One project with every open-contracting field and its PID link."""
     record = projects.get_project(g.session, project_id) or abort(404, f'project "{project_id}" does not exist')
@@ -104,8 +112,11 @@ def render_records(records, total=None, limit=None, offset=None, single=False):
     fmt = (request.args.get("format") or "json").strip()
     if fmt == "geojson":
         return Response(projects.to_geojson(records, single=single), mimetype=GEOJSON)
+    if fmt == "csv":
+        return Response(downloads.write_csv(records, request_language()), content_type=f"{CSV}; charset=utf-8")
     if fmt != "json":
-        raise FilterError("format", fmt, "json or geojson (CSV, XLSX, GeoPackage: /api/v1/downloads/projects.<format>)")
+        raise FilterError("format", fmt, "json, geojson or csv (every matching project in one file, also as XLSX "
+                                         "and GeoPackage: /api/v1/downloads/projects.<format>)")
     if single:
         return jsonify(projects.to_json(records[0]))
     return jsonify(projects.page_body(records, total, limit, offset, request.base_url, request.args))

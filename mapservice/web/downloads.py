@@ -2,9 +2,9 @@
 province-by-year datasets with their metadata in CSV, XLSX and JSON. Every file is an attachment."""
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 
-from mapservice import datasets, downloads, i18n
+from mapservice import datasets, downloads
 from mapservice.openapi import FILTERS, LANG, PAGING, documented
-from mapservice.web.api import close_session, filters_from_request, open_session
+from mapservice.web.api import close_session, filters_from_request, open_session, request_language
 
 blueprint = Blueprint("downloads", __name__, url_prefix="/api/v1")
 blueprint.before_request(open_session)
@@ -38,7 +38,7 @@ def index():
 def projects(fmt):
     """Every project matching the filters (no paging) in one file, headers in the language (CSV, XLSX)."""
     writer, mimetype, extension = downloads.FORMATS.get(fmt) or _unknown_format(fmt, downloads.FORMATS)
-    filters, lang = filters_from_request(), _language()
+    filters, lang = filters_from_request(), request_language()
     records, meta = downloads.collect(g.session, filters, request.args.get("sort"), g.snapshot.version)
     name = downloads.file_name("projects", meta["filters"], meta["sample"], extension,
                                lang if fmt in downloads.LANGUAGE_DEPENDENT else None)
@@ -76,11 +76,6 @@ def attachment(body, mimetype, file_name):
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
-
-
-def _language():
-    i18n.check_language(request.args)
-    return i18n.select_language(request.args, request.accept_languages)
 
 
 def _unknown_format(fmt, formats):
