@@ -46,14 +46,14 @@ def parse_sort(text):
 
 
 def parse_page(args):
-    """limit (1..MAX_LIMIT, default DEFAULT_LIMIT) and offset (>= 0) from query parameters."""
+    """limit (1..MAX_LIMIT, default DEFAULT_LIMIT; more is an error, not a silent cap) and offset (>= 0)."""
     values = {}
-    for name, default, low in (("limit", DEFAULT_LIMIT, 1), ("offset", 0, 0)):
+    for name, default, low, high in (("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), ("offset", 0, 0, None)):
         text = (args.get(name) or "").strip() or str(default)
-        if not text.isdigit() or int(text) < low:
-            raise FilterError(name, text, f"a whole number of at least {low}")
+        if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+            raise FilterError(name, text, f"a whole number from {low} to {high}" if high else
+                              f"a whole number of at least {low}")
         values[name] = int(text)
-    values["limit"] = min(values["limit"], MAX_LIMIT)
     return values["limit"], values["offset"]
 
 

@@ -43,3 +43,20 @@ def test_flattened_csv_and_xlsx_keep_khmer(client):
     assert book["projects"].max_row == 4
     bad = client.get("/api/v1/oc4ids/projects.pdf")
     assert bad.status_code == 400 and bad.get_json()["error"] == 'format was "pdf"; expected json, csv or xlsx'
+
+
+def test_only_sample_projects_are_marked_sample(db, client):
+    from mapservice.importer import import_sample
+
+    import_sample(db.sessions, db.config, 20, seed=3)
+    package = client.get("/api/v1/oc4ids/projects.json").get_json()
+    marks = {p["id"].removeprefix("oc4ids-kh1odc-"): p.get("x_isSample") for p in package["projects"]}
+    real = {"OC-2016-010501-001", "OC-2016-010502-002", "OC-2017-010902-001"}
+    assert {pid: mark for pid, mark in marks.items() if pid in real} == dict.fromkeys(real)
+    assert len(marks) == 23 and all(mark is True for pid, mark in marks.items() if pid not in real)
+    assert package["x_isSample"] is True  # the package holds sample projects
+    assert validate_package(package, DATA_DIR) == []
+
+
+def test_flattened_csv_has_one_charset(client):
+    assert client.get("/api/v1/oc4ids/projects.csv").headers["Content-Type"] == "text/csv; charset=utf-8"

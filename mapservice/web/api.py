@@ -113,7 +113,9 @@ def render_records(records, total=None, limit=None, offset=None, single=False):
     if fmt == "geojson":
         return Response(projects.to_geojson(records, single=single), mimetype=GEOJSON)
     if fmt == "csv":
-        return Response(downloads.write_csv(records, request_language()), content_type=f"{CSV}; charset=utf-8")
+        response = Response(downloads.write_csv(records, request_language()), content_type=f"{CSV}; charset=utf-8")
+        response.vary.add("Accept-Language")  # headers follow it when there is no ?lang=
+        return response
     if fmt != "json":
         raise FilterError("format", fmt, "json, geojson or csv (every matching project in one file, also as XLSX "
                                          "and GeoPackage: /api/v1/downloads/projects.<format>)")

@@ -5,7 +5,6 @@ import json
 from flask import Blueprint, Response, abort, current_app, g, request
 
 from mapservice import oc4ids_export
-from mapservice.areas import has_sample_data
 from mapservice.filters import FilterError
 from mapservice.openapi import documented
 from mapservice.web.api import close_session, filters_from_request, open_session
@@ -24,7 +23,7 @@ def _package(project_id=None):
     if cached is None:
         package = oc4ids_export.export_projects(
             g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"], filters=filters, project_id=project_id,
-            uri=request.url, is_sample=has_sample_data(g.session))
+            uri=request.url)
         cached = g.snapshot.responses.put((g.snapshot.version, *key), package)
     return cached
 
@@ -54,7 +53,7 @@ def flat(fmt):
     write(buffer, _package())
     body = buffer.getvalue()
     body = ("\ufeff" + body).encode("utf-8") if isinstance(body, str) else body
-    return _attachment(Response(body, mimetype=mimetype), f"oc4ids-projects.{fmt}")
+    return _attachment(Response(body, content_type=mimetype), f"oc4ids-projects.{fmt}")
 
 
 @blueprint.get("/projects/<project_id>.json")
