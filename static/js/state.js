@@ -3,6 +3,8 @@ export const LAYERS = ["project_points", "project_count", "expenditure", "budget
 export const LEVELS = ["province", "district", "commune"];
 const CHILD = { province: "district", district: "commune", commune: "commune" };
 const AREA_LEVEL = { 2: "province", 4: "district", 6: "commune" };
+// Filters the API takes that have no control on the map: kept from the URL, applied, and passed on
+const URL_ONLY_FILTERS = ["eia_status", "funding_source", "q"];
 
 function parseYears(text, first, last) {
   const match = /^(\d{4})(?:-(\d{4}))?$/.exec(text || "");
@@ -37,6 +39,7 @@ export function readState(search, config) {
     lon: number(params.get("lon")),
     zoom: number(params.get("zoom")),
     view: params.get("view") === "table" ? "table" : "map",
+    more: Object.fromEntries(URL_ONLY_FILTERS.filter((name) => params.get(name)).map((name) => [name, params.get(name)])),
   };
 }
 
@@ -73,7 +76,7 @@ export function filterParams(state, config, { withArea = true } = {}) {
   if (state.sector) params.sector = state.sector;
   if (state.status) params.status = state.status;
   if (state.eia) params.eia_required = state.eia;
-  return params;
+  return { ...params, ...state.more };
 }
 
 // Everything, in the order people read it: what, where, when, position, language

@@ -340,3 +340,15 @@ def test_locate_me_names_the_commune_of_the_device(open_page, dataset):
     located.page.click("button#locate-me")
     located.page.wait_for_function("document.querySelector('#locate-result').textContent.includes('បន្ទាយនាង')",
                                    timeout=10_000)
+
+
+def test_filters_without_a_control_apply_from_the_url_and_are_shared(map_page, dataset):
+    map_page.open("lang=en&layer=expenditure&level=province&eia_status=approved")
+    fetched = layer_responses(map_page, "expenditure")[-1]
+    assert "eia_status=approved" in fetched
+    api = map_page.api(fetched)
+    stored = dataset.database.rows("SELECT count(*) FROM project WHERE eia_status = 'approved'")[0][0]
+    assert 0 < sum(f["properties"]["project_count"] for f in api["features"]) == stored
+    assert summary_values(map_page)["projects"] == stored
+    _, params = map_params(map_page)
+    assert params["eia_status"] == "approved"
