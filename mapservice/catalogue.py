@@ -22,9 +22,9 @@ def _dataset_fields(meta):
             for c in meta["columns"]]
 
 
-def all_dataset_metadata(session, data_version, base_url, first_year, last_year):
-    """Metadata of the 12 datasets (see mapservice.datasets), with absolute links under ``base_url``."""
-    context = datasets.load_context(session)
+def all_dataset_metadata(context, data_version, base_url, first_year, last_year):
+    """Metadata of the 12 datasets (see mapservice.datasets; ``context`` from ``datasets.load_context``), with
+    absolute links under ``base_url``."""
     return [datasets.metadata(kind, year, context, data_version, f"{base_url}/api/v1/datasets")
             for kind, year in (datasets.parse_id(i, first_year, last_year)
                                for i in datasets.dataset_ids(first_year, last_year))]

@@ -1,11 +1,13 @@
 """What depends only on the data, built once per data version and shared by every request: area geometry
-serialised per level, the set of area codes (for validating filters), the place index, and the cache of
+serialised per level, the set of area codes (for validating filters), the place index, whether SAMPLE data are
+loaded, what is derived from the data on first use (the quality report, the datasets' context), and the cache of
 rendered responses. A request only asks the database for the current version number."""
 import logging
 import threading
 from dataclasses import dataclass, field
 
 from layers.base import AreaGeometry
+from mapservice import areas as area_queries
 from mapservice import store
 from mapservice.http_cache import LRU
 from mapservice.places import PlaceIndex
@@ -20,7 +22,15 @@ class Snapshot:
     area_codes: set
     places: PlaceIndex
     communes: object  # GeoDataFrame of the full commune polygons, for /api/v1/locate
+    sample: bool  # generated SAMPLE data are loaded (every page, file and picture says so)
     responses: LRU = field(default_factory=lambda: LRU(256))
+    derived: dict = field(default_factory=dict)
+
+    def memo(self, name, build):
+        """``build()`` once per data version (a race builds it twice at worst, with the same result)."""
+        if name not in self.derived:
+            self.derived[name] = build()
+        return self.derived[name]
 
 
 class DataState:
@@ -41,6 +51,7 @@ class DataState:
                 areas = AreaGeometry(session)
                 self.snapshot = Snapshot(version=version, areas=areas, area_codes=areas.codes(),
                                          places=PlaceIndex(areas.areas, self.data_dir),
-                                         communes=store.load_areas(session, "commune"))
+                                         communes=store.load_areas(session, "commune"),
+                                         sample=area_queries.has_sample_data(session))
                 logger.info("data snapshot built for version %s", version)
             return self.snapshot

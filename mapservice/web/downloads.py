@@ -57,7 +57,7 @@ def list_datasets():
 def dataset(dataset_id):
     """One dataset's metadata in Khmer and English: licence, source, version, coverage, columns, links."""
     kind, year = _dataset_or_404(dataset_id)
-    return jsonify(_metadata(kind, year, datasets.load_context(g.session)))
+    return jsonify(_metadata(kind, year, dataset_context()))
 
 
 @blueprint.get("/datasets/<dataset_id>.<fmt>")
@@ -66,9 +66,14 @@ def dataset_file(dataset_id, fmt):
     """One dataset: every province (0 where none) with its count or expenditure, and its metadata."""
     kind, year = _dataset_or_404(dataset_id)
     writer, mimetype, extension = datasets.FORMATS.get(fmt) or _unknown_format(fmt, datasets.FORMATS)
-    meta = _metadata(kind, year, datasets.load_context(g.session))
+    meta = _metadata(kind, year, dataset_context())
     body = writer(meta, datasets.province_rows(g.session, kind, year))
     return attachment(body, mimetype, downloads.file_name(dataset_id, {}, meta["sample"], extension))
+
+
+def dataset_context():
+    """What the 12 datasets' metadata need from the data (sources, coverage), once per data version."""
+    return g.snapshot.memo("datasets", lambda: datasets.load_context(g.session))
 
 
 def attachment(body, mimetype, file_name):
@@ -97,7 +102,7 @@ def _metadata(kind, year, context):
 
 
 def _dataset_list():
-    context = datasets.load_context(g.session)
+    context = dataset_context()
     return [_metadata(*datasets.parse_id(dataset_id, *_years()), context) for dataset_id in datasets.dataset_ids(*_years())]
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from layers import REGISTRY
 from layers.base import class_of
-from mapservice import areas, i18n, mapimage, vocabulary
+from mapservice import i18n, mapimage, vocabulary
 from mapservice.config import PROJECT_ROOT
 from mapservice.filters import Filters, FilterError, parse_filters
 from mapservice.http_cache import request_key
@@ -440,4 +440,4 @@ def _point(feature, colors, breaks):
 
 def is_sample():
     """True when the loaded projects include generated SAMPLE data (every page and picture says so)."""
-    return areas.has_sample_data(g.session)
+    return g.snapshot.sample

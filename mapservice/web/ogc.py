@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice import areas, ogc
+from mapservice import ogc
 from mapservice.filters import FilterError
 from mapservice.http_cache import request_key
 from mapservice.web.api import close_session, open_session
@@ -81,7 +81,7 @@ def _collection(collection_id):
 def _render(document, template, media_type=ogc.JSON, **context):
     """JSON (a dict, or GeoJSON text already built) or the HTML page of a document."""
     if g.fmt == "html":
-        page = render_template(template, doc=document, base=_base(), sample=areas.has_sample_data(g.session),
+        page = render_template(template, doc=document, base=_base(), sample=g.snapshot.sample,
                                **context)
         return Response(page, mimetype=ogc.HTML)
     body = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False)

@@ -27,12 +27,12 @@ LEVEL_NAMES = {"country": lazy_gettext("Country"), "province": lazy_gettext("Pro
 @blueprint.app_context_processor
 def layout_context():
     """The SAMPLE flag for base.html, on every HTML page of the app whichever blueprint renders it."""
-    session = g.get("session")
-    if session is not None:
-        return {"sample": areas.has_sample_data(session)}
+    snapshot = g.get("snapshot")
+    if snapshot is not None:
+        return {"sample": snapshot.sample}
     try:
         with current_app.extensions["session_factory"]() as session:
-            return {"sample": areas.has_sample_data(session)}
+            return {"sample": current_app.extensions["data_state"].current(session).sample}
     except sa.exc.SQLAlchemyError:
         current_app.logger.exception("could not tell whether SAMPLE data are loaded")
         return {"sample": False}
@@ -112,7 +112,7 @@ def data():
 def about():
     """Sources, licences and attribution, how projects are joined to communes, and live data quality."""
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return render_template("about.html", manifest=manifest, report=quality.build_quality_report(g.session),
+    return render_template("about.html", manifest=manifest, report=g.snapshot.memo("quality", lambda: quality.build_quality_report(g.session)),
                            counts=areas.level_counts(g.session), labels=LABELS)
 
 

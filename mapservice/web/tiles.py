@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request, 
 from werkzeug.exceptions import HTTPException
 
 from layers.base import area_values
-from mapservice import areas, tiles
+from mapservice import tiles
 from mapservice.filters import FilterError
 from mapservice.http_cache import LRU
 from mapservice.openapi import documented
@@ -84,5 +84,5 @@ def tilejson(layer):
     template = (url_for("tiles.tile", layer=layer, z=0, x=0, y=0, _external=True).removesuffix("/0/0/0.mvt")
                 + "/{z}/{x}/{y}.mvt" + (f"?{query}" if query else ""))
     document = tiles.tilejson(layer, template, g.snapshot.version, g.snapshot.communes.total_bounds, filters,
-                              sample=areas.has_sample_data(g.session))
+                              sample=g.snapshot.sample)
     return jsonify(document)
