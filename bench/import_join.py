@@ -67,7 +67,7 @@ def run(backend, n_projects, workdir):
     started = time.perf_counter()
     raw = generate_sample(communes, villages, n_projects, seed=7)
     generate_s = time.perf_counter() - started
-    summary = import_records(sessions, config, raw, "bench", "sample", "bench", is_sample=True)
+    summary = import_records(sessions, config, raw, "bench", "sample", "bench", is_sample=True, replace_sample=True)
     lon, lat = raw["lon"].astype(float).to_numpy(), raw["lat"].astype(float).to_numpy()
     points = ~np.isnan(lon)
     started = time.perf_counter()

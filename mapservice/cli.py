@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from mapservice import importer, quality, store
-from mapservice.config import load_config
+from mapservice.config import ConfigError, load_config
 from mapservice.db import create_db_engine, init_schema, make_session_factory
 from mapservice.ingest.records import SourceError
 from mapservice.locate import locate_rows, read_points_csv, write_located_csv
@@ -55,15 +55,15 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    config = load_config({"DATABASE_URL": args.database_url} if args.database_url else None)
     try:
+        config = load_config({"DATABASE_URL": args.database_url} if args.database_url else None)
         return COMMANDS[args.command](args, config) or 0
     except importer.ImportRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         _print_rejected(refused.rejected)
         _write_rejected(args, refused.rejected)
         return 1
-    except (SourceError, FileNotFoundError) as exc:
+    except (SourceError, FileNotFoundError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

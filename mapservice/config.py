@@ -49,12 +49,18 @@ SETTINGS = {
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES"}
 
 
+class ConfigError(ValueError):
+    """A setting whose value the service cannot use; the message names the setting, the value and what is allowed."""
+
+
 def load_config(overrides=None):
     """Return the settings dict: defaults, then environment variables, then ``overrides``."""
     config = {name: default for name, (default, _help) in SETTINGS.items()}
     for name in SETTINGS:
         if name in os.environ:
             value = os.environ[name]
+            if name in _INT_SETTINGS and not value.strip().isdigit():
+                raise ConfigError(f'{name} was "{value}"; expected a whole number')
             config[name] = int(value) if name in _INT_SETTINGS else value
     config.update(overrides or {})
     return config

@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_babel import Babel, get_locale, get_translations, gettext, ngettext
 
 from mapservice import vocabulary
-from mapservice.config import PROJECT_ROOT
+from mapservice.config import PROJECT_ROOT, ConfigError
 from mapservice.filters import FilterError
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,13 @@ def init_app(app):
     """Install Flask-Babel (catalogues in translations/), the template filters and the layout's context."""
     if "babel" in app.extensions:
         return
-    rate = float(app.config["MAPSERVICE_USD_RATE"])
-    if rate <= 0:
-        raise ValueError(f'MAPSERVICE_USD_RATE was "{app.config["MAPSERVICE_USD_RATE"]}"; expected riel per '
-                         "US dollar, a number above 0")
+    try:
+        rate = float(app.config["MAPSERVICE_USD_RATE"])
+    except ValueError:
+        rate = 0
+    if not rate > 0:
+        raise ConfigError(f'MAPSERVICE_USD_RATE was "{app.config["MAPSERVICE_USD_RATE"]}"; expected riel per '
+                          "US dollar, a number above 0")
     Babel().init_app(app, default_locale=DEFAULT_LANGUAGE, default_translation_directories=str(TRANSLATIONS),
                      locale_selector=lambda: select_language(request.args, request.accept_languages))
     app.jinja_env.filters.update(number=format_number, money=format_money, riel=format_riel, usd=format_usd,

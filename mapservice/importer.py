@@ -89,7 +89,7 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
             context["gazetteer_communes"] = store.load_areas(session, "commune")[["code", "name_en", "name_km"]]
     raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context)
     return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
-                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("is_sample", False), progress=progress)
+                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("sample_ids", False), progress=progress)
 
 
 def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):
@@ -106,12 +106,16 @@ def import_sample(session_factory, config, n_projects, seed, output=None, progre
         raw.drop(columns="line").to_csv(output, index=False, encoding="utf-8")
     source = f"{sample.SAMPLE_MARK} generator (projects={n_projects}, seed={seed})"
     return import_records(session_factory, config, raw, source, "sample", f"seed-{seed}-n-{n_projects}",
-                          is_sample=True, progress=progress)
+                          is_sample=True, replace_sample=True, progress=progress)
 
 
 def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
-                   is_sample=False, progress=None):
-    """Validate, join and store raw canonical records (the part shared by files and the sample generator)."""
+                   is_sample=False, replace_sample=False, progress=None):
+    """Validate, join and store raw canonical records (the part shared by files and the sample generator).
+
+    ``is_sample``: True when every record is SAMPLE data, or the set of the project ids that are (an OC4IDS
+    package of ours keeps its marks). ``replace_sample``: delete the earlier sample first (``mapservice sample``
+    only; importing a file never removes projects)."""
     with session_factory() as session:
         book = store.load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"])
         if not book.communes:
@@ -127,18 +131,18 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
                             join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
     with session_factory.begin() as session:
-        if is_sample:  # a new sample replaces the old one whole
+        if replace_sample:  # a new sample replaces the old one whole
             session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
+        sample = joined["project_id"].isin(is_sample) if isinstance(is_sample, set) else \
+            pd.Series(bool(is_sample), index=joined.index)
         existing = _existing_ids(session, joined["project_id"])
         batch = ImportBatch(source_file=source, source_format=source_format, sha256=sha256,
                             imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=len(raw),
                             rows_loaded=len(joined), rows_rejected=len({r["line"] for r in rejected}),
-                            rejected_rows=rejected, is_sample=is_sample)
+                            rejected_rows=rejected, is_sample=bool(sample.any()))
         session.add(batch)
         session.flush()
-        # sample projects get no link to the real PID: their references are made up
-        template = None if is_sample else config["MAPSERVICE_PID_URL_TEMPLATE"]
-        rows = project_rows(joined, batch.id, is_sample, template)
+        rows = project_rows(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
         store.upsert_projects(session, rows, progress=progress)
         clock.lap("store")
         rebuild_area_statistics(session)
@@ -173,10 +177,11 @@ def _existing_ids(session, ids):
 
 
 def project_rows(joined, batch_id, is_sample, pid_url_template):
-    """Rows for the project table: typed values, EWKT points, PID record URLs."""
+    """Rows for the project table: typed values, EWKT points, PID record URLs (``is_sample``: a boolean Series,
+    True for SAMPLE rows, whose made-up references get no link to the real PID)."""
     frame = joined.copy()
     frame["pid_url"] = frame["pid_url"].where(
-        frame["pid_url"].notna() | frame["pid_reference"].isna(),
+        frame["pid_url"].notna() | frame["pid_reference"].isna() | is_sample,
         frame["pid_reference"].map(lambda pid: pid_url_template.format(pid=pid)
                                    if pd.notna(pid) and pid_url_template else None))
     frame["geom"] = [f"SRID=4326;POINT({x} {y})" if pd.notna(x) else None for x, y in zip(frame["lon"], frame["lat"])]

@@ -60,3 +60,11 @@ def test_only_sample_projects_are_marked_sample(db, client):
 
 def test_flattened_csv_has_one_charset(client):
     assert client.get("/api/v1/oc4ids/projects.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_a_filter_matching_nothing_is_404_not_an_invalid_package(client):
+    for url in ("/api/v1/oc4ids/projects.json?year=2014", "/api/v1/oc4ids/projects.csv?year=2014"):
+        response = client.get(url)
+        assert response.status_code == 404 and response.get_json() == {
+            "ok": False, "status": 404,
+            "error": "no project matches these filters (an OC4IDS package holds at least one project)"}

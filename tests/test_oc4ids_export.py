@@ -254,3 +254,19 @@ def test_schema_is_read_from_local_files_only(tmp_path):
         elsewhere.validate({})
     with pytest.raises(FileNotFoundError, match="no project-package-schema.json"):
         oc4ids_export.load_schema(tmp_path)
+
+
+def test_importing_a_package_with_sample_projects_keeps_every_other_project(db, tmp_path):
+    """A filtered export of a SAMPLE instance imported back (or a package mixing real and sample projects) marks only
+    the marked projects and deletes nothing: only `mapservice sample` replaces the sample."""
+    import_sample(db.sessions, db.config, n_projects=40, seed=3)
+    package = export(db)
+    some = {**package, "projects": package["projects"][:5]}
+    real = project_to_oc4ids({"project_id": "REAL-1", "title_en": "Well", "sector": "well", "fiscal_year": 2016,
+                              "commune_code": "010501"}, {}, PREFIX)
+    some["projects"] = some["projects"] + [real]
+    (tmp_path / "some.json").write_text(json.dumps(some), encoding="utf-8")
+    import_projects(db.sessions, db.config, tmp_path / "some.json")
+    stored = dict(db.rows("SELECT project_id, is_sample FROM project"))
+    assert len(stored) == 41
+    assert {pid for pid, sample in stored.items() if not sample} == {"REAL-1"}

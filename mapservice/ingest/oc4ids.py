@@ -76,9 +76,9 @@ def read_oc4ids(path, max_bytes):
             raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object")
         records.append({"line": number, **project_record(project)})
     frame = raw_frame(records, OUTPUT_COLUMNS)
-    # our own export marks sample data (x_isSample); it must stay marked when imported again
-    frame.attrs["is_sample"] = bool(isinstance(document, dict) and document.get("x_isSample")) or any(
-        isinstance(p, dict) and p.get("x_isSample") for p in projects)
+    # our own export marks each sample project (x_isSample); it must stay marked, and only it, when imported again
+    frame.attrs["sample_ids"] = {record["project_id"] for record, project in zip(records, projects)
+                                 if project.get("x_isSample") is True}
     return frame
 
 

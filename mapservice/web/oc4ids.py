@@ -5,6 +5,7 @@ import json
 from flask import Blueprint, Response, abort, current_app, g, request
 
 from mapservice import oc4ids_export
+from mapservice.config import ConfigError
 from mapservice.filters import FilterError
 from mapservice.openapi import documented
 from mapservice.web.api import close_session, filters_from_request, open_session
@@ -12,6 +13,17 @@ from mapservice.web.api import close_session, filters_from_request, open_session
 blueprint = Blueprint("oc4ids", __name__, url_prefix="/api/v1/oc4ids")
 blueprint.before_request(open_session)
 blueprint.teardown_request(close_session)
+
+
+@blueprint.record_once
+def check_prefix(state):
+    """Refuse to start with a prefix that would make every package invalid."""
+    try:
+        oc4ids_export.check_prefix(state.app.config["MAPSERVICE_OC4IDS_PREFIX"])
+    except ValueError as exc:
+        raise ConfigError(f"MAPSERVICE_OC4IDS_PREFIX: {exc}") from None
+
+
 FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids_export.write_flat_csv),
         "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", oc4ids_export.write_flat_xlsx)}
 
@@ -25,6 +37,9 @@ def _package(project_id=None):
             g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"], filters=filters, project_id=project_id,
             uri=request.url)
         cached = g.snapshot.responses.put((g.snapshot.version, *key), package)
+    if not cached["projects"]:  # the schema wants at least one project in a package
+        abort(404, f'project "{project_id}" does not exist' if project_id else
+              "no project matches these filters (an OC4IDS package holds at least one project)")
     return cached
 
 
@@ -61,6 +76,4 @@ def flat(fmt):
 def one(project_id):
     """An OC4IDS package holding one project."""
     found = _package(project_id)
-    if not found["projects"]:
-        abort(404, f'project "{project_id}" does not exist')
     return Response(json.dumps(found, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
