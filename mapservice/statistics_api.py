@@ -47,12 +47,13 @@ def series(session, filters, by):
     return {row[0]: dict(zip(MEASURES, map(int, row[1:]))) for row in session.execute(query)}
 
 
-def area_profile(session, areas, area, filters):
-    """Everything the area page and the API need about one area."""
+def area_profile(session, areas, area, filters, years):
+    """Everything the area page and the API need about one area (``years``: the data's first and last year, the
+    span of the per-year series when the filters name none)."""
     scoped = dataclasses.replace(filters, **({"province": (), "district": (), "commune": ()} | {area.level: (area.code,)}))
     by_year = series(session, scoped, "fiscal_year")
-    first = scoped.year_from or 2014
-    last = scoped.year_to or 2019
+    first = scoped.year_from or years[0]
+    last = scoped.year_to or years[1]
     zero = dict.fromkeys(MEASURES, 0)
     child = CHILD[area.level]
     return {

@@ -36,10 +36,13 @@ def close_session(_exc):
         session.close()
 
 
+def years():
+    """The first and last fiscal year of the data (MAPSERVICE_FIRST_YEAR, MAPSERVICE_LAST_YEAR)."""
+    return current_app.config["MAPSERVICE_FIRST_YEAR"], current_app.config["MAPSERVICE_LAST_YEAR"]
+
+
 def filters_from_request():
-    config = current_app.config
-    return parse_filters(request.args, g.snapshot.area_codes, config["MAPSERVICE_FIRST_YEAR"],
-                         config["MAPSERVICE_LAST_YEAR"])
+    return parse_filters(request.args, g.snapshot.area_codes, *years())
 
 
 def request_language():
@@ -139,7 +142,7 @@ def area(code):
     """One area: names, totals, per-year and per-sector series, and its sub-areas."""
     found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')
     filters = filters_from_request()
-    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, filters))
+    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, filters, years()))
 
 
 @blueprint.get("/places")

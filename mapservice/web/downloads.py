@@ -1,10 +1,10 @@
 """Downloads under /api/v1: the projects in CSV, XLSX, GeoJSON and GeoPackage (the API's filters), and the 12
 province-by-year datasets with their metadata in CSV, XLSX and JSON. Every file is an attachment."""
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from mapservice import datasets, downloads
 from mapservice.openapi import FILTERS, LANG, PAGING, documented
-from mapservice.web.api import close_session, filters_from_request, open_session, request_language
+from mapservice.web.api import close_session, filters_from_request, open_session, request_language, years
 
 blueprint = Blueprint("downloads", __name__, url_prefix="/api/v1")
 blueprint.before_request(open_session)
@@ -87,12 +87,8 @@ def _unknown_format(fmt, formats):
     abort(404, f'format "{fmt}" is not available; expected one of {", ".join(formats)}')
 
 
-def _years():
-    return current_app.config["MAPSERVICE_FIRST_YEAR"], current_app.config["MAPSERVICE_LAST_YEAR"]
-
-
 def _dataset_or_404(dataset_id):
-    return datasets.parse_id(dataset_id, *_years()) or abort(
+    return datasets.parse_id(dataset_id, *years()) or abort(
         404, f'dataset "{dataset_id}" does not exist; see {url_for("downloads.list_datasets")}')
 
 
@@ -103,7 +99,7 @@ def _metadata(kind, year, context):
 
 def _dataset_list():
     context = dataset_context()
-    return [_metadata(*datasets.parse_id(dataset_id, *_years()), context) for dataset_id in datasets.dataset_ids(*_years())]
+    return [_metadata(*datasets.parse_id(dataset_id, *years()), context) for dataset_id in datasets.dataset_ids(*years())]
 
 
 def _format_entry(fmt):

@@ -4,13 +4,13 @@ Views are three hops: parse and validate parameters -> one query (mapservice/ogc
 import json
 import logging
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mapservice import ogc
 from mapservice.filters import FilterError
 from mapservice.http_cache import request_key
-from mapservice.web.api import close_session, open_session
+from mapservice.web.api import close_session, open_session, years
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -69,10 +69,6 @@ def _base():
     return url_for("ogc.landing", _external=True).rstrip("/")
 
 
-def _years():
-    return current_app.config["MAPSERVICE_FIRST_YEAR"], current_app.config["MAPSERVICE_LAST_YEAR"]
-
-
 def _collection(collection_id):
     return ogc.COLLECTIONS.get(collection_id) or abort(
         404, f'collection "{collection_id}" does not exist; expected one of {", ".join(ogc.COLLECTIONS)}')
@@ -124,7 +120,7 @@ def collections():
     """Every feature collection with its extent and links."""
     ogc.check_parameters(request.args, ogc.allowed_parameters())
     extents = ogc.spatial_extents(g.session, g.snapshot)
-    return _render(ogc.collections_document(_base(), extents, *_years(), g.fmt), "ogc_collections.html")
+    return _render(ogc.collections_document(_base(), extents, *years(), g.fmt), "ogc_collections.html")
 
 
 @blueprint.get("/collections/<collection_id>")
@@ -133,7 +129,7 @@ def collection(collection_id):
     found = _collection(collection_id)
     ogc.check_parameters(request.args, ogc.allowed_parameters())
     extents = ogc.spatial_extents(g.session, g.snapshot)
-    return _render(ogc.collection_info(found, _base(), extents, *_years(), g.fmt), "ogc_collection.html",
+    return _render(ogc.collection_info(found, _base(), extents, *years(), g.fmt), "ogc_collection.html",
                    collection=found)
 
 
@@ -149,7 +145,7 @@ def schema(collection_id):
 def items(collection_id):
     """A page of features for bbox, datetime, limit, offset and the filters, with next/prev links."""
     found = _collection(collection_id)
-    query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *_years())
+    query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years())
     return _cached(lambda: _render_items(found, query))
 
 
@@ -166,7 +162,7 @@ def _render_items(found, query):
 def item(collection_id, feature_id):
     """One feature: a project by its project_id, an area by its code (statistics: for the filters)."""
     found = _collection(collection_id)
-    query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *_years(), single=True)
+    query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years(), single=True)
     feature = ogc.get_item(g.session, g.snapshot, found, feature_id, query) or abort(
         404, f'feature "{feature_id}" does not exist in collection "{collection_id}"')
     return _render(ogc.item_document(feature, _base(), found, g.fmt), "ogc_item.html", ogc.GEOJSON,

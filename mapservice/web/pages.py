@@ -12,6 +12,7 @@ from mapservice import areas, datasets, downloads, i18n, projects, quality, stat
 from mapservice.config import PROJECT_ROOT
 from mapservice.filters import parse_filters
 from mapservice.web import maps
+from mapservice.web.api import years
 
 blueprint = Blueprint("pages", __name__)
 maps.register_page_hooks(blueprint)
@@ -78,7 +79,7 @@ def area(code):
     """One province, district or commune: totals, charts, its projects, its sub-areas, a mini map."""
     found = _area_or_404(code)
     filters = _filters()
-    profile = statistics_api.area_profile(g.session, g.snapshot.areas, found, filters)
+    profile = statistics_api.area_profile(g.session, g.snapshot.areas, found, filters, years())
     scoped = _scoped(filters, found)
     listed = {"rows": projects.list_projects(g.session, scoped, sort="-expenditure", limit=AREA_PROJECTS),
               "total": profile["totals"]["project_count"], "params": scoped.as_params()}
@@ -92,7 +93,7 @@ def area(code):
 def area_json(code):
     """One area's profile as JSON (the page's twin; the API's /api/v1/areas/<code> says the same)."""
     found = _area_or_404(code)
-    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, _filters()))
+    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, _filters(), years()))
 
 
 @blueprint.get("/area/<code>")
@@ -145,9 +146,7 @@ def year_links(filters):
 
 
 def _filters():
-    config = current_app.config
-    return parse_filters(request.args, g.snapshot.area_codes, config["MAPSERVICE_FIRST_YEAR"],
-                         config["MAPSERVICE_LAST_YEAR"])
+    return parse_filters(request.args, g.snapshot.area_codes, *years())
 
 
 def _area_or_404(code):
