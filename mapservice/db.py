@@ -28,7 +28,8 @@ def create_db_engine(config):
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, module=sqlean, poolclass=sa.pool.NullPool)
+    # pooled (QueuePool, connections shared across threads): loading mod_spatialite takes milliseconds per connection
+    engine = sa.create_engine(url, module=sqlean, connect_args={"check_same_thread": False})
     library = config["MAPSERVICE_SPATIALITE_LIBRARY"]
 
     @sa.event.listens_for(engine, "connect")

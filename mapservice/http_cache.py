@@ -45,6 +45,15 @@ def request_key(version, extra=()):
     return (version, request.path, params, *extra)
 
 
+def cached_body(cache, key, build):
+    """``build()`` (bytes) once per key, kept with its ETag so that a cache hit is not hashed again: (body, etag)."""
+    found = cache.get(key)
+    if found is None:
+        body = build()
+        found = cache.put(key, (body, hashlib.sha1(body).hexdigest()))
+    return found
+
+
 def _encoding():
     accepted = request.headers.get("Accept-Encoding", "")
     if "br" in accepted:

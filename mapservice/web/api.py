@@ -6,6 +6,7 @@ from layers import REGISTRY
 from mapservice import areas as area_queries
 from mapservice import downloads, i18n, projects, statistics_api
 from mapservice.filters import FilterError, parse_filters
+from mapservice.http_cache import cached_body
 from mapservice.join import locate_points
 from mapservice.models import LEVELS
 from mapservice.openapi import LEVEL, documented, query_parameter
@@ -84,10 +85,19 @@ def layer(name):
     filters = filters_from_request()
     level = parse_level(allowed=found.levels) if found.kind != "points" else None
     options = found.parse_options(request.args) if found.parse_options else {}
-    key = (g.snapshot.version, name, level, tuple(sorted(filters.as_params().items())), tuple(sorted(options.items())))
-    body = g.snapshot.responses.get(key) or g.snapshot.responses.put(
-        key, found.build(found, g.session, g.snapshot.areas, filters, level, options).encode())
-    return Response(body, mimetype=GEOJSON)
+    body, etag = layer_body(found, filters, level, options)
+    response = Response(body, mimetype=GEOJSON)
+    response.set_etag(etag)
+    return response
+
+
+def layer_body(layer, filters, level, options):
+    """A layer's GeoJSON (bytes) and its ETag, built once per data version and normalised parameters (the map
+    page's exports use the same cache)."""
+    key = (g.snapshot.version, layer.name, level, tuple(sorted(filters.as_params().items())),
+           tuple(sorted(options.items())))
+    return cached_body(g.snapshot.responses, key,
+                       lambda: layer.build(layer, g.session, g.snapshot.areas, filters, level, options).encode())
 
 
 @blueprint.get("/projects")

@@ -21,7 +21,7 @@ from mapservice.config import PROJECT_ROOT
 from mapservice.filters import Filters, FilterError, parse_filters
 from mapservice.http_cache import request_key
 from mapservice.models import LEVELS
-from mapservice.web.api import close_session, open_session
+from mapservice.web.api import close_session, layer_body, open_session
 
 blueprint = Blueprint("maps", __name__)
 
@@ -255,10 +255,7 @@ def layer_data(state):
     level = None if layer.kind == "points" else state.level_shown
     options = layer.parse_options({"zoom": str(CAMBODIA["zoom"] if state.zoom is None else state.zoom)}) \
         if layer.parse_options else {}
-    key = (g.snapshot.version, layer.name, level, tuple(sorted(state.filters.as_params().items())),
-           tuple(sorted(options.items())))
-    body = g.snapshot.responses.get(key) or g.snapshot.responses.put(
-        key, layer.build(layer, g.session, g.snapshot.areas, state.filters, level, options).encode())
+    body, _etag = layer_body(layer, state.filters, level, options)
     return json.loads(body)
 
 
@@ -307,7 +304,7 @@ def check_export_size(state, data):
     if REGISTRY[state.layer].kind == "points":
         projects = sum(f["properties"].get("project_count", 1) for f in features)
         if data.get("aggregated") or projects > MAX_EXPORT_PROJECTS:
-            raise FilterError("zoom", str(state.zoom), f"a zoom of 12 or more on a selection of at most "
+            raise FilterError("zoom", "" if state.zoom is None else str(state.zoom), f"a zoom of 12 or more on a selection of at most "
                               f"{MAX_EXPORT_PROJECTS:,} projects for an HTML map (this one has {projects:,}): "
                               "choose a district or commune, or narrow the years")
     elif len(features) > MAX_EXPORT_AREAS:
