@@ -119,7 +119,7 @@ def conformance():
 def collections():
     """Every feature collection with its extent and links."""
     ogc.check_parameters(request.args, ogc.allowed_parameters())
-    extents = ogc.spatial_extents(g.session, g.snapshot)
+    extents = g.snapshot.memo("ogc_extents", lambda: ogc.spatial_extents(g.session, g.snapshot))
     return _render(ogc.collections_document(_base(), extents, *years(), g.fmt), "ogc_collections.html")
 
 
@@ -128,7 +128,7 @@ def collection(collection_id):
     """One collection: extent, item type, CRS, links, and the filters its items take."""
     found = _collection(collection_id)
     ogc.check_parameters(request.args, ogc.allowed_parameters())
-    extents = ogc.spatial_extents(g.session, g.snapshot)
+    extents = g.snapshot.memo("ogc_extents", lambda: ogc.spatial_extents(g.session, g.snapshot))
     return _render(ogc.collection_info(found, _base(), extents, *years(), g.fmt), "ogc_collection.html",
                    collection=found)
 
