@@ -10,7 +10,8 @@ logger = logging.getLogger(__name__)
 
 
 def wants_json():
-    return request.path.startswith("/api/") or request.path.endswith(".json")
+    """The API, the tiles (also .mvt) and every .json URL answer errors in JSON."""
+    return request.path.startswith(("/api/", "/tiles/")) or request.path.endswith(".json")
 
 
 def error_response(status, message):

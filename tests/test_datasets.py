@@ -6,11 +6,11 @@ import json
 import re
 
 import openpyxl
-import pandas as pd
 import pytest
 
-from mapservice import create_app, datasets
-from mapservice.importer import import_records
+from mapservice import datasets
+from tests import test_downloads as downloads_tests
+from tests.test_pages import make_client
 
 BOM = "\ufeff".encode()
 YEARS = range(2014, 2020)
@@ -41,14 +41,7 @@ EXPECTED = {
 
 
 def load(db, rows, is_sample=False):
-    frame = pd.DataFrame([{"line": i + 2, **row} for i, row in enumerate(rows)])
-    import_records(db.sessions, db.config, frame, "datasets.csv", "template", "0" * 64, is_sample=is_sample)
-
-
-def make_client(db):
-    app = create_app({"DATABASE_URL": db.config["DATABASE_URL"], "MAPSERVICE_DATA_DIR": db.config["MAPSERVICE_DATA_DIR"],
-                      "TESTING": True})
-    return app.test_client()
+    downloads_tests.load(db, rows, is_sample, source="datasets.csv")
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from mapservice import create_app, downloads
+from mapservice import downloads
 from mapservice.importer import import_records
 from mapservice.projects import RECORD_FIELDS
+from tests.test_pages import make_client
 
 BOM = "\ufeff".encode()
 ROWS = [
@@ -137,15 +138,10 @@ def read_csv(body):
     return list(csv.reader(io.StringIO(body[len(BOM):].decode("utf-8"))))
 
 
-def load(db, rows, is_sample=False):
+def load(db, rows, is_sample=False, source="downloads.csv"):
+    """Import template rows as one batch named ``source``."""
     frame = pd.DataFrame([{"line": i + 2, **row} for i, row in enumerate(rows)])
-    import_records(db.sessions, db.config, frame, "downloads.csv", "template", "0" * 64, is_sample=is_sample)
-
-
-def make_client(db):
-    app = create_app({"DATABASE_URL": db.config["DATABASE_URL"], "MAPSERVICE_DATA_DIR": db.config["MAPSERVICE_DATA_DIR"],
-                      "TESTING": True})
-    return app.test_client()
+    import_records(db.sessions, db.config, frame, source, "template", "0" * 64, is_sample=is_sample)
 
 
 @pytest.fixture

@@ -1,21 +1,17 @@
 """Vector tiles and their TileJSON under /tiles, for MapLibre, Leaflet.VectorGrid, OpenLayers and QGIS.
 Views are three hops: parse and validate (layer, z/x/y, the API's filters) -> one tile or document -> render.
 
-Errors are the one JSON error body even on .mvt URLs (a tile client reads JSON, never an HTML page)."""
-import logging
+Errors are the one JSON error body even on .mvt URLs (errors.wants_json: a tile client reads JSON, never HTML)."""
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, abort, current_app, g, jsonify, url_for
 
 from layers.base import area_values
 from mapservice import tiles
-from mapservice.filters import FilterError
 from mapservice.http_cache import LRU
 from mapservice.openapi import documented
 from mapservice.web.api import close_session, filters_from_request, open_session
 
-logger = logging.getLogger(__name__)
 blueprint = Blueprint("tiles", __name__)
 blueprint.before_request(open_session)
 blueprint.teardown_request(close_session)
@@ -27,23 +23,6 @@ TILE_CACHE_SIZE = 4096
 @blueprint.record_once
 def _create_cache(state):
     state.app.extensions["tile_cache"] = LRU(TILE_CACHE_SIZE)
-
-
-@blueprint.errorhandler(FilterError)
-def bad_parameter(exc):
-    logger.info("400 on %s: %s", request.full_path, exc)
-    return _error(400, str(exc))
-
-
-@blueprint.errorhandler(HTTPException)
-def http_error(exc):
-    return _error(exc.code, exc.description)
-
-
-def _error(status, message):
-    response = jsonify({"ok": False, "error": message, "status": status})
-    response.status_code = status
-    return response
 
 
 def _layer(name):
