@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 import mapclassify
 import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 from mapservice import store
-from mapservice.filters import FILTER_PARAMETERS, project_conditions
+from mapservice.filters import CODE_LENGTH, FILTER_PARAMETERS, project_conditions
 from mapservice.models import LEVELS, AreaStatistic, Project
 
 # Decimal places kept per level: about 110 m for provinces, 11 m for districts and communes
@@ -64,7 +65,9 @@ class AreaGeometry:
         self.areas = {}
         for level in LEVELS:
             frame = store.load_areas(session, level, display=True)
-            rounded = frame.geometry.set_precision(10 ** -PRECISION[level])
+            # RFC 7946: exterior rings counter-clockwise, holes clockwise
+            rounded = shapely.orient_polygons(frame.geometry.set_precision(10 ** -PRECISION[level]).values,
+                                              exterior_cw=False)
             self.areas[level] = {
                 code: {"name_km": km, "name_en": en, "parent_code": parent,
                        "label": [round(lon, 5), round(lat, 5)],
@@ -85,8 +88,13 @@ class AreaGeometry:
 
 
 def area_values(session, filters, level):
-    """Per-area totals for the filters: from the precomputed statistics when they suffice, else from projects."""
-    if filters.only_statistics_dimensions():
+    """Per-area totals for the filters: from the precomputed statistics when they suffice, else from projects.
+
+    The statistics hold one row per area of a level, so an area filter finer than the level (the provinces'
+    totals for district=0105) needs the projects too."""
+    finest = filters.commune or filters.district or filters.province
+    finer_than_level = any(len(code) > CODE_LENGTH[level] for code in finest)
+    if filters.only_statistics_dimensions() and not finer_than_level:
         s = AreaStatistic
         query = (sa.select(s.area_code, sa.func.sum(s.project_count), sa.func.sum(s.budget),
                            sa.func.sum(s.contract_value), sa.func.sum(s.expenditure))

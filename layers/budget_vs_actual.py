@@ -12,9 +12,14 @@ def spent_ratio(totals):
     return round(totals["expenditure"] / totals["budget"], 4) if totals["budget"] else None
 
 
+def difference(totals):
+    """Riel spent beyond the budget (negative: left unspent)."""
+    return {"difference": totals["expenditure"] - totals["budget"]}
+
+
 def build(layer, session, areas, filters, level, options):
     text = build_choropleth(layer, session, areas, filters, level, spent_ratio, colors=DIVERGING,
-                            fixed_breaks=BREAKS)
+                            fixed_breaks=BREAKS, extra=difference)
     return text.replace("Infinity", "null")  # JSON has no infinity: the last class is open-ended
 
 
@@ -26,6 +31,6 @@ LAYER = Layer(
     legend_title={"km": "ចំណាយ ÷ ថវិកា", "en": "Spent ÷ budget"},
     kind="choropleth",
     build=build,
-    popup_fields=("name_km", "name_en", "budget", "expenditure", "value"),
+    popup_fields=("name_km", "name_en", "budget", "expenditure", "value", "difference"),
     classification="fixed",
 )

@@ -4,15 +4,17 @@ from layers.base import SEQUENTIAL, area_feature, area_values, class_breaks, cla
 ZERO = {"project_count": 0, "budget": 0, "contract_value": 0, "expenditure": 0}
 
 
-def build_choropleth(layer, session, areas, filters, level, value_of, colors=SEQUENTIAL, fixed_breaks=None):
-    """GeoJSON text: every area of ``level`` inside the area filters, its totals, value and class."""
+def build_choropleth(layer, session, areas, filters, level, value_of, colors=SEQUENTIAL, fixed_breaks=None,
+                     extra=lambda totals: {}):
+    """GeoJSON text: every area of ``level`` inside the area filters, its totals, value, class, and the layer's
+    ``extra(totals)`` properties."""
     values = area_values(session, filters, level).to_dict("index")
     codes = areas.within(level, filters)
     rows = [(code, values.get(code, ZERO)) for code in codes]
     measured = [(code, totals, value_of(totals)) for code, totals in rows]
     breaks = fixed_breaks or class_breaks([value for _, _, value in measured], layer.classification)
     features = [area_feature(code, level, areas.areas[level][code],
-                             {**totals, "value": value, "class": class_of(value, breaks)})
+                             {**totals, **extra(totals), "value": value, "class": class_of(value, breaks)})
                 for code, totals, value in measured]
     totals = {key: sum(totals[key] for _, totals, _ in measured) for key in ZERO}
     lower = 0 if not fixed_breaks else None

@@ -19,14 +19,19 @@ def create_app(test_config=None):
 
     from flask import request
 
-    from mapservice import errors, http_cache, openapi, web
+    from mapservice import errors, http_cache, i18n, openapi, web
     from mapservice.snapshot import DataState
 
     app.extensions["data_state"] = DataState(app.config["MAPSERVICE_DATA_DIR"])
     errors.register(app)
     for blueprint in web.blueprints():
         app.register_blueprint(blueprint)
-    app.before_request(lambda: openapi.check_query(app.view_functions.get(request.endpoint), request.args))
+    @app.before_request
+    def check_query_parameters():
+        """Every request: a lang other than km or en, or a parameter a documented view does not take, is a 400."""
+        i18n.check_language(request.args)
+        openapi.check_query(app.view_functions.get(request.endpoint), request.args)
+
     app.after_request(http_cache.finish_response)
     logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
     return app

@@ -163,7 +163,9 @@ def project_conditions(filters):
         conditions.append(p.eia_required.is_(filters.eia_required))
     if filters.q:
         for word in filters.q.split(" "):
-            pattern = f"%{word.casefold()}%"
-            conditions.append(sa.or_(sa.func.lower(p.title_en).like(pattern), p.title_km.like(f"%{word}%"),
-                                     sa.func.lower(p.project_id).like(pattern)))
+            literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # words, not wildcards
+            pattern = f"%{literal.casefold()}%"
+            conditions.append(sa.or_(sa.func.lower(p.title_en).like(pattern, escape="\\"),
+                                     p.title_km.like(f"%{literal}%", escape="\\"),
+                                     sa.func.lower(p.project_id).like(pattern, escape="\\")))
     return conditions

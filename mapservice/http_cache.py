@@ -55,12 +55,8 @@ def cached_body(cache, key, build):
 
 
 def _encoding():
-    accepted = request.headers.get("Accept-Encoding", "")
-    if "br" in accepted:
-        return "br"
-    if "gzip" in accepted:
-        return "gzip"
-    return None
+    """brotli or gzip as Accept-Encoding allows (quality values respected, br first on a tie), else None."""
+    return request.accept_encodings.best_match(["br", "gzip"])
 
 
 def _compress(body, encoding, etag):
@@ -86,12 +82,15 @@ def finish_response(response):
     if not response.get_etag()[0]:
         response.set_etag(hashlib.sha1(response.get_data()).hexdigest())
     response.headers.setdefault("Cache-Control", f"public, max-age={MAX_AGE}")
+    body, etag = response.get_data(), response.get_etag()[0]
+    compressible = len(body) >= COMPRESS_MIN_BYTES and response.mimetype.startswith(COMPRESSIBLE)
+    encoding = _encoding() if compressible else None
+    if encoding:  # a strong ETag names one representation: the compressed bytes get their own
+        response.set_etag(f"{etag}-{encoding}")
     response.make_conditional(request)
     if response.status_code == 304:
         return response
-    encoding = _encoding()
-    body = response.get_data()
-    if encoding and len(body) >= COMPRESS_MIN_BYTES and response.mimetype.startswith(COMPRESSIBLE):
-        response.set_data(_compress(body, encoding, response.get_etag()[0]))
+    if encoding:
+        response.set_data(_compress(body, encoding, etag))
         response.headers["Content-Encoding"] = encoding
     return response

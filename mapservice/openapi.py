@@ -9,8 +9,8 @@ from mapservice.filters import UnknownParameter
 YEARS = "a year (2016) or a range (2014-2019)"
 
 
-def query_parameter(name, description, schema=None, example=None):
-    parameter = {"name": name, "in": "query", "required": False, "description": description,
+def query_parameter(name, description, schema=None, example=None, required=False):
+    parameter = {"name": name, "in": "query", "required": required, "description": description,
                  "schema": schema or {"type": "string"}}
     if example is not None:
         parameter["example"] = example
@@ -78,7 +78,7 @@ def build_openapi(app, server_url):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         path_parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                           for name in rule.arguments]
+                           for name in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule.rule)]  # in path order
         paths[path] = {"get": {
             "operationId": rule.endpoint.replace(".", "_"), "summary": spec["summary"],
             "description": spec["description"], "tags": spec["tags"],

@@ -39,7 +39,7 @@ def _record_query():
 def parse_sort(text):
     """'-budget' -> (column, descending); the default is by project id."""
     text = (text or "project_id").strip()
-    key = text.lstrip("-")
+    key = text.removeprefix("-")
     if key not in SORT_KEYS:
         raise FilterError("sort", text, f"one of {', '.join(SORT_KEYS)}, with a leading - for descending")
     return key, text.startswith("-")
@@ -65,7 +65,8 @@ def list_projects(session, filters, sort="project_id", limit=None, offset=0):
     """Project records (dicts in RECORD_FIELDS order) matching the filters; all of them when limit is None."""
     key, descending = parse_sort(sort)
     column = getattr(Project, key)
-    order = [column.desc() if descending else column.asc()]
+    # missing values last in both directions, on both databases (SQLite and PostgreSQL disagree by default)
+    order = [column.is_(None), column.desc() if descending else column.asc()]
     if key != "project_id":
         order.append(Project.project_id.asc())  # a stable order for paging
     query = _record_query().where(*project_conditions(filters)).order_by(*order).offset(offset)

@@ -9,7 +9,7 @@ from mapservice.filters import FilterError, parse_filters
 from mapservice.http_cache import cached_body
 from mapservice.join import locate_points
 from mapservice.models import LEVELS
-from mapservice.openapi import LEVEL, documented, query_parameter
+from mapservice.openapi import LANG, LEVEL, documented, query_parameter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -19,9 +19,10 @@ BBOX = query_parameter("bbox", "project_points only: minlon,minlat,maxlon,maxlat
 FORMAT = query_parameter("format", "json (default), geojson, or csv (UTF-8 with BOM, headers in the language)",
                          {"type": "string", "enum": ["json", "geojson", "csv"]})
 CSV = "text/csv"
-PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed)", example="O Chrov")
-LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number"}, 103.0177)
-LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number"}, 13.5104)
+PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed)", example="O Chrov",
+                              required=True)
+LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number"}, 103.0177, required=True)
+LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number"}, 13.5104, required=True)
 
 
 @blueprint.before_request
@@ -101,7 +102,7 @@ def layer_body(layer, filters, level, options):
 
 
 @blueprint.get("/projects")
-@documented("Search and list projects", parameters=[FORMAT], filters=True, paging=True,
+@documented("Search and list projects", parameters=[FORMAT, LANG], filters=True, paging=True,
             media_types=["application/json", GEOJSON, CSV])
 def list_projects():
     """Projects matching the filters, paged and sorted, as JSON or GeoJSON (downloads: /api/v1/downloads)."""
@@ -114,7 +115,7 @@ def list_projects():
 
 
 @blueprint.get("/projects/<project_id>")
-@documented("One project", parameters=[FORMAT], media_types=["application/json", GEOJSON, CSV])
+@documented("One project", parameters=[FORMAT, LANG], media_types=["application/json", GEOJSON, CSV])
 def get_project(project_id):
     """One project with every open-contracting field and its PID link."""
     record = projects.get_project(g.session, project_id) or abort(404, f'project "{project_id}" does not exist')

@@ -6,17 +6,29 @@ from mapservice.openapi import build_openapi, documented
 blueprint = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 
 
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json"
+
+
+def document():
+    """The OpenAPI document for this server's URL, built once per URL (the routes never change while running)."""
+    built = current_app.extensions.setdefault("openapi_documents", {})
+    server_url = request.url_root.rstrip("/")
+    if server_url not in built:
+        built[server_url] = build_openapi(current_app, server_url)
+    return built[server_url]
+
+
 @blueprint.get("/openapi.json")
-@documented("This OpenAPI 3 document", tags=["meta"])
+@documented("This OpenAPI 3 document", tags=["meta"], media_types=[OPENAPI_MEDIA_TYPE])
 def openapi():
     """The OpenAPI 3.0 description of every endpoint."""
-    response = jsonify(build_openapi(current_app, request.url_root.rstrip("/")))
-    response.mimetype = "application/vnd.oai.openapi+json"
+    response = jsonify(document())
+    response.mimetype = OPENAPI_MEDIA_TYPE
     return response
 
 
 @blueprint.get("/docs")
+@documented("The API documentation page", tags=["meta"], media_types=["text/html"])
 def docs():
-    """Every endpoint with its parameters and a working example, as HTML."""
-    spec = build_openapi(current_app, request.url_root.rstrip("/"))
-    return render_template("api_docs.html", spec=spec)
+    """Every endpoint with its parameters and examples, as HTML."""
+    return render_template("api_docs.html", spec=document())
