@@ -4,7 +4,7 @@ with ``@documented``; ``build_openapi`` walks the app's URL map. A route without
 import re
 
 from mapservice import vocabulary
-from mapservice.filters import UnknownParameter
+from mapservice.filters import FilterError, UnknownParameter
 
 YEARS = "a year (2016) or a range (2014-2019)"
 
@@ -67,6 +67,9 @@ def check_query(view, args):
     for name in args:
         if name not in allowed:
             raise UnknownParameter(name, allowed)
+        values = args.getlist(name)
+        if len(values) > 1:  # only the first would count, silently
+            raise FilterError(name, "&".join(values), "one value (several codes or choices go comma-separated)")
 
 
 def build_openapi(app, server_url):

@@ -898,3 +898,10 @@ def test_a_new_import_changes_the_answers_and_their_etags(db):
     after = fresh.get(url, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
     assert {f["id"]: f["properties"]["project_count"] for f in after.get_json(force=True)["features"]}["0105"] == 3
+
+
+def test_a_repeated_parameter_is_refused_not_half_used(api):
+    response = api.get("/api/v1/projects?year=2016&year=2017")
+    assert (response.status_code, response.get_json()) == (400, {
+        "ok": False, "status": 400,
+        "error": 'year was "2016&2017"; expected one value (several codes or choices go comma-separated)'})
