@@ -77,6 +77,11 @@ def finish_response(response):
         return response
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers.add("Vary", "Accept-Encoding")
+    if response.direct_passthrough and request.endpoint == "static" and response.mimetype.startswith(COMPRESSIBLE):
+        # our JS and CSS and the vendored Leaflet: read the file so that it is compressed like the rest
+        # (once per file version: the compressed bytes are cached by ETag)
+        response.direct_passthrough = False
+        response.make_sequence()
     if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
         return response
     if not response.get_etag()[0]:

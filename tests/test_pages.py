@@ -254,3 +254,17 @@ def test_every_link_between_the_pages_works(client, lang):
                 assert re.search(r"[?&]lang=(km|en)(&|$)", href), f"{page} links to {href} without a language"
     assert {href: status for href, status in checked.items() if status != 200} == {}
     assert any(href.startswith("/areas/0105") for href in checked) and any("/projects/" in h for h in checked)
+
+
+def test_static_scripts_and_styles_are_compressed_for_slow_connections(client):
+    import brotli
+
+    plain = client.get("/static/vendor/leaflet/leaflet.js")
+    packed = client.get("/static/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "gzip, br"})
+    assert (packed.status_code, packed.headers["Content-Encoding"]) == (200, "br")
+    assert brotli.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data) / 3
+    again = client.get("/static/vendor/leaflet/leaflet.js",
+                       headers={"Accept-Encoding": "gzip, br", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    image = client.get("/static/vendor/leaflet/images/marker-icon.png", headers={"Accept-Encoding": "gzip, br"})
+    assert image.status_code == 200 and "Content-Encoding" not in image.headers
