@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapservice import create_app
+from mapservice.config import PROJECT_ROOT
 from mapservice.importer import import_records
 from tests.conftest import BACKENDS, Database, _admin_engine, _copy_database, make_config
 
@@ -268,3 +269,20 @@ def test_static_scripts_and_styles_are_compressed_for_slow_connections(client):
     assert again.status_code == 304
     image = client.get("/static/vendor/leaflet/images/marker-icon.png", headers={"Accept-Encoding": "gzip, br"})
     assert image.status_code == 200 and "Content-Encoding" not in image.headers
+
+
+@pytest.mark.parametrize("page, entry", [("/", "map-page.js"), ("/embed", "embed-page.js"),
+                                         ("/areas/0105", "mini-map.js")])
+def test_pages_preload_every_module_their_script_imports(client, page, entry):
+    """One round trip for the ES modules on a slow connection: each module the entry imports, directly or through
+    another module, is named by a <link rel="modulepreload">, and each of them is served."""
+    text = client.get(page).get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/js/([\w-]+\.js)">', text))
+    imports, todo = set(), [entry]
+    while todo:
+        source = (PROJECT_ROOT / "static" / "js" / todo.pop()).read_text(encoding="utf-8")
+        for name in set(re.findall(r'from "\./([\w-]+\.js)"', source)) - imports:
+            imports.add(name)
+            todo.append(name)
+    assert preloaded == imports - {entry} and preloaded
+    assert all(client.get(f"/static/js/{name}").status_code == 200 for name in preloaded)
