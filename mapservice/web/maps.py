@@ -8,6 +8,7 @@ import html
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import folium
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -373,6 +374,7 @@ def value_text(layer, props):
     return i18n.format_money(props.get("expenditure"))
 
 
+@lru_cache(maxsize=1)
 def inline_leaflet():
     """Leaflet's JS and CSS as inline tags (its images as data: URIs), read once from static/vendor."""
     css = (VENDOR / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
@@ -381,7 +383,6 @@ def inline_leaflet():
                           "url(data:image/png;base64," + base64.b64encode(image.read_bytes()).decode() + ")")
     script = (VENDOR / "leaflet" / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     return f"<style>{css}</style>\n<script>{script}</script>"
-
 
 
 def legend_rows(layer_name, data):
