@@ -26,6 +26,7 @@ def create_app(test_config=None):
     errors.register(app)
     for blueprint in web.blueprints():
         app.register_blueprint(blueprint)
+
     @app.before_request
     def check_query_parameters():
         """Every request: a lang other than km or en, or a parameter a documented view does not take, is a 400."""
