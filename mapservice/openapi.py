@@ -45,12 +45,15 @@ ERROR = {"description": "The request is not valid, or the resource does not exis
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",)):
-    """Declare a view's OpenAPI operation (summary, parameters, response media types)."""
+def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",),
+               without=()):
+    """Declare a view's OpenAPI operation (summary, parameters, response media types); ``without`` names shared
+    filters the view does not take (check_query then refuses them)."""
     def wrap(view):
+        shared = [p for p in FILTERS if p["name"] not in without] if filters else []
         view.openapi = {
             "summary": summary, "description": (view.__doc__ or "").strip(), "tags": list(tags),
-            "parameters": (FILTERS if filters else []) + (PAGING if paging else []) + list(parameters),
+            "parameters": shared + (PAGING if paging else []) + list(parameters),
             "media_types": list(media_types),
         }
         return view

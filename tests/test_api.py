@@ -905,3 +905,11 @@ def test_a_repeated_parameter_is_refused_not_half_used(api):
     assert (response.status_code, response.get_json()) == (400, {
         "ok": False, "status": 400,
         "error": 'year was "2016&2017"; expected one value (several codes or choices go comma-separated)'})
+
+
+def test_an_area_profile_takes_no_area_filter(api):
+    """The area is the one in the path: a province, district or commune filter there is refused, not ignored."""
+    response = api.get("/api/v1/areas/01?commune=010501")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("commune is not a parameter of this endpoint; it takes year, ")
+    assert api.get("/api/v1/areas/01?year=2016&sector=well").status_code == 200

@@ -148,7 +148,8 @@ def statistics():
 
 
 @blueprint.get("/areas/<code>")
-@documented("One area: totals, per-year and per-sector series, sub-areas", filters=True)
+@documented("One area: totals, per-year and per-sector series, sub-areas", filters=True,
+            without=("province", "district", "commune"))  # the area is the one in the path
 def area(code):
     """One area: names, totals, per-year and per-sector series, and its sub-areas."""
     found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')
