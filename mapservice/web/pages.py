@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
-from mapservice import areas, datasets, downloads, i18n, projects, quality, statistics_api
+from mapservice import areas, datasets, downloads, i18n, mapstate, projects, quality, statistics_api
 from mapservice.config import PROJECT_ROOT
 from mapservice.filters import parse_filters
-from mapservice.web import maps
+from mapservice.web import exports, maps
 from mapservice.web.api import years
 
 blueprint = Blueprint("pages", __name__)
@@ -44,8 +44,8 @@ def index():
     """The map: folium's scaffold with the vendored Leaflet; the JS modules fetch the data from the API."""
     state = maps.state_from_request()
     return render_template("map.html", state=state, scaffold=maps.state_scaffold(state),
-                           app_config=maps.page_config(state), layers=maps.MAP_LAYERS,
-                           levels=maps.LEVEL_CHOICES, vocabulary=maps.vocabulary_labels())
+                           app_config=maps.page_config(state), layers=mapstate.MAP_LAYERS,
+                           levels=mapstate.LEVEL_CHOICES, vocabulary=maps.vocabulary_labels())
 
 
 @blueprint.get("/projects/<project_id>")
@@ -106,7 +106,7 @@ def old_area(code):
 def data():
     """Every download: the projects in four formats and the 12 province-by-year datasets."""
     return render_template("data.html", formats=project_download_links(), datasets=dataset_links(),
-                           limits={"areas": maps.MAX_EXPORT_AREAS, "projects": maps.MAX_EXPORT_PROJECTS})
+                           limits={"areas": exports.MAX_EXPORT_AREAS, "projects": exports.MAX_EXPORT_PROJECTS})
 
 
 @blueprint.get("/about")
