@@ -35,6 +35,11 @@ class LRU:
                 self.items.popitem(last=False)
         return value
 
+    def get_or_build(self, key, build):
+        """The value kept under ``key``, or ``build()`` kept there (a race builds it twice, with the same result)."""
+        found = self.get(key)
+        return found if found is not None else self.put(key, build())
+
 
 compressed_bodies = LRU(512)
 
@@ -47,11 +52,11 @@ def request_key(version, extra=()):
 
 def cached_body(cache, key, build):
     """``build()`` (bytes) once per key, kept with its ETag so that a cache hit is not hashed again: (body, etag)."""
-    found = cache.get(key)
-    if found is None:
+    def with_etag():
         body = build()
-        found = cache.put(key, (body, hashlib.sha1(body).hexdigest()))
-    return found
+        return body, hashlib.sha1(body).hexdigest()
+
+    return cache.get_or_build(key, with_etag)
 
 
 def _encoding():
@@ -60,15 +65,11 @@ def _encoding():
 
 
 def _compress(body, encoding, etag):
-    key = (etag, encoding)
-    found = compressed_bodies.get(key)
-    if found is None:
-        # compressed once per body and cached, so spend the CPU: brotli 10 takes the commune choropleth
-        # from 1.4 MB to about 220 KB (quality 9: 280 KB) in about a second
-        found = brotli.compress(body, quality=10 if len(body) > 256_000 else 11) if encoding == "br" \
-            else gzip.compress(body, compresslevel=9, mtime=0)
-        compressed_bodies.put(key, found)
-    return found
+    # compressed once per body and cached, so spend the CPU: brotli 10 takes the commune choropleth
+    # from 1.4 MB to about 220 KB (quality 9: 280 KB) in about a second
+    return compressed_bodies.get_or_build((etag, encoding), lambda: brotli.compress(
+        body, quality=10 if len(body) > 256_000 else 11) if encoding == "br" else gzip.compress(
+        body, compresslevel=9, mtime=0))
 
 
 def finish_response(response):

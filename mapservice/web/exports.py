@@ -63,8 +63,8 @@ def view_png():
     state = state_from_request()
     width, height = parse_size(request.args)
     key = ("png", *request_key(g.snapshot.version, (i18n.current_language(),)))
-    body = g.snapshot.responses.get(key) or g.snapshot.responses.put(
-        key, mapimage.render_png(picture_of(state, layer_data(state)), width, height))
+    body = g.snapshot.responses.get_or_build(
+        key, lambda: mapimage.render_png(picture_of(state, layer_data(state)), width, height))
     return Response(body, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{file_stem(state)}.png"'})
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from mapservice import oc4ids_export
 from mapservice.config import ConfigError
 from mapservice.filters import FilterError
+from mapservice.http_cache import request_key
 from mapservice.openapi import documented
 from mapservice.web.api import close_session, filters_from_request, open_session
 
@@ -30,13 +31,10 @@ FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids_export.write_flat_csv),
 
 def _package(project_id=None):
     filters = None if project_id else filters_from_request()
-    key = ("oc4ids", request.path, tuple(sorted(request.args.items())))
-    cached = g.snapshot.responses.get((g.snapshot.version, *key))
-    if cached is None:
-        package = oc4ids_export.export_projects(
-            g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"], filters=filters, project_id=project_id,
-            uri=request.url)
-        cached = g.snapshot.responses.put((g.snapshot.version, *key), package)
+    cached = g.snapshot.responses.get_or_build(
+        request_key(g.snapshot.version, ("oc4ids",)),
+        lambda: oc4ids_export.export_projects(g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"],
+                                              filters=filters, project_id=project_id, uri=request.url))
     if not cached["projects"]:  # the schema wants at least one project in a package
         abort(404, f'project "{project_id}" does not exist' if project_id else
               "no project matches these filters (an OC4IDS package holds at least one project)")

@@ -87,11 +87,12 @@ def _render(document, template, media_type=ogc.JSON, **context):
 def _cached(build):
     """A rendered body kept per data version, request, format and host (item pages of polygons are large)."""
     key = request_key(g.snapshot.version, ("ogc", g.fmt, request.host_url))
-    found = g.snapshot.responses.get(key)
-    if found is None:
+    def render():
         response = build()
-        found = g.snapshot.responses.put(key, (response.get_data(), response.content_type))
-    return Response(found[0], content_type=found[1])
+        return response.get_data(), response.content_type
+
+    body, content_type = g.snapshot.responses.get_or_build(key, render)
+    return Response(body, content_type=content_type)
 
 
 @blueprint.get("/", strict_slashes=False)

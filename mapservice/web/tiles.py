@@ -32,9 +32,7 @@ def _layer(name):
 
 
 def _cached(key, build):
-    cache = current_app.extensions["tile_cache"]
-    found = cache.get(key)
-    return found if found is not None else cache.put(key, build())
+    return current_app.extensions["tile_cache"].get_or_build(key, build)
 
 
 @blueprint.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
