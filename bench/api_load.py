@@ -33,11 +33,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mapservice import importer, projects  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
-from mapservice.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
-from mapservice.filters import parse_filters  # noqa: E402
-from mapservice.snapshot import DataState  # noqa: E402
+from mapservice.ingest import pipelines  # noqa: E402
+from mapservice.read import projects  # noqa: E402
+from mapservice.read.filters import parse_filters  # noqa: E402
+from mapservice.read.snapshot import DataState  # noqa: E402
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
 
 SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PG_DATABASE = "mapservice_bench_api"
@@ -84,10 +85,10 @@ def load(url, n_projects):
     seconds = {}
     started = time.perf_counter()
     init_schema(engine)
-    importer.import_boundaries(sessions, config)
+    pipelines.import_boundaries(sessions, config)
     seconds["boundaries"] = time.perf_counter() - started
     started = time.perf_counter()
-    summary = importer.import_sample(sessions, config, n_projects, seed=1)
+    summary = pipelines.import_sample(sessions, config, n_projects, seed=1)
     seconds[f"sample ({summary.rows_loaded:,} projects)"] = time.perf_counter() - started
     engine.dispose()
     return seconds
@@ -99,7 +100,7 @@ def time_filtered_query(url, runs):
     engine = create_db_engine(config)
     sessions = make_session_factory(engine)
     with sessions() as session:
-        codes = DataState(config["MAPSERVICE_DATA_DIR"]).current(session).area_codes
+        codes = DataState().current(session).area_codes
         filters = parse_filters({"year": "2016", "province": "01"}, codes)
         rows = len(projects.list_projects(session, filters, limit=1000))
         timings = {"list_projects": [], "list_projects + count_projects": []}
@@ -169,7 +170,7 @@ def _stop(process):
 def gunicorn(url, port, workdir, workers, threads):
     env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-               "-b", f"127.0.0.1:{port}", "--timeout", "120", "mapservice:create_app()"]
+               "-b", f"127.0.0.1:{port}", "--timeout", "120", "mapservice.web:create_app()"]
     return running(command, f"http://127.0.0.1:{port}/api/v1/", Path(workdir) / "gunicorn.log", env=env)
 
 

@@ -20,12 +20,13 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mapservice import gazetteer, store  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
-from mapservice.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
-from mapservice.importer import import_boundaries, import_records  # noqa: E402
-from mapservice.join import locate_points  # noqa: E402
-from mapservice.sample import generate_sample  # noqa: E402
+from mapservice.ingest import gazetteer  # noqa: E402
+from mapservice.ingest.pipelines import import_boundaries, import_records  # noqa: E402
+from mapservice.ingest.sample import generate_sample  # noqa: E402
+from mapservice.store import tables  # noqa: E402
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
+from mapservice.store.spatial import locate_points  # noqa: E402
 
 SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 NAIVE_ROWS = 2000  # the naive loop is measured on this many points and its rate reported
@@ -62,7 +63,7 @@ def run(backend, n_projects, workdir):
     import_boundaries(sessions, config)
     boundaries_s = time.perf_counter() - started
     with sessions() as session:
-        communes = store.load_areas(session, "commune")
+        communes = tables.load_areas(session, "commune")
     villages = gazetteer.read_gazetteer(config["MAPSERVICE_DATA_DIR"], "village")
     started = time.perf_counter()
     raw = generate_sample(communes, villages, n_projects, seed=7)

@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from mapservice import create_app  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
-from mapservice.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
-from mapservice.importer import import_boundaries, import_sample  # noqa: E402
+from mapservice.ingest.pipelines import import_boundaries, import_sample  # noqa: E402
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
+from mapservice.web import create_app  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

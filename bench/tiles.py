@@ -28,11 +28,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mapservice import create_app  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
-from mapservice.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
-from mapservice.http_cache import LRU  # noqa: E402
-from mapservice.importer import import_boundaries, import_sample  # noqa: E402
+from mapservice.ingest.pipelines import import_boundaries, import_sample  # noqa: E402
+from mapservice.read.cache import LRU  # noqa: E402
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
+from mapservice.web import create_app  # noqa: E402
 from mapservice.web.tiles import TILE_CACHE_SIZE  # noqa: E402
 
 SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")

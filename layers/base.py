@@ -1,23 +1,15 @@
 """What every layer declares (titles, legend, filters, popup, classification) and the shared pieces:
-per-level area geometry serialised once per data version, per-area values, and class breaks."""
+class breaks, legends, and GeoJSON text joined from pre-serialised features. The data come from the read side
+(``mapservice.read``: per-area values, area geometry); nothing here imports Flask."""
 import json
 from dataclasses import dataclass, field
 
 import mapclassify
 import numpy as np
-import pandas as pd
-import shapely
-import sqlalchemy as sa
 
-from mapservice import store
-from mapservice.filters import CODE_LENGTH, FILTER_PARAMETERS, project_conditions
-from mapservice.models import LEVELS, AreaStatistic, Project
+from mapservice.read.filters import FILTER_PARAMETERS
+from mapservice.store.models import LEVELS
 
-# Decimal places kept per level: about 110 m for provinces, 11 m for districts and communes
-# (RFC 7946 recommends trimming; the display geometry is simplified coarser than that anyway).
-PRECISION = {"province": 3, "district": 4, "commune": 4}
-LEVEL_COLUMN = {"province": Project.province_code, "district": Project.district_code, "commune": Project.commune_code}
-MEASURES = ["project_count", "budget", "contract_value", "expenditure"]
 SEQUENTIAL = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
 
 
@@ -56,69 +48,6 @@ class Layer:
                 "legend_title": self.legend_title, "levels": list(self.levels), "filters": list(self.filters),
                 "popup_fields": list(self.popup_fields), "classification": self.classification,
                 "options": self.options}
-
-
-class AreaGeometry:
-    """Display geometry of every area, as GeoJSON text trimmed per level, built once per data version."""
-
-    def __init__(self, session):
-        self.areas = {}
-        for level in LEVELS:
-            frame = store.load_areas(session, level, display=True)
-            # RFC 7946: exterior rings counter-clockwise, holes clockwise
-            rounded = shapely.orient_polygons(frame.geometry.set_precision(10 ** -PRECISION[level]).values,
-                                              exterior_cw=False)
-            self.areas[level] = {
-                code: {"name_km": km, "name_en": en, "parent_code": parent,
-                       "label": [round(lon, 5), round(lat, 5)],
-                       "geometry": json.dumps(geometry.__geo_interface__, separators=(",", ":"))}
-                for code, km, en, parent, lon, lat, geometry in zip(
-                    frame["code"], frame["name_km"], frame["name_en"], frame["parent_code"],
-                    frame["label_lon"], frame["label_lat"], rounded)
-            }
-
-    def codes(self):
-        return {code for level in self.areas.values() for code in level}
-
-    def within(self, level, filters):
-        """Codes of a level inside the area filters (e.g. the communes of province 01)."""
-        prefixes = filters.commune or filters.district or filters.province
-        return [code for code in self.areas[level] if not prefixes or code.startswith(prefixes)
-                or any(p.startswith(code) for p in prefixes)]
-
-
-def area_values(session, filters, level):
-    """Per-area totals for the filters: from the precomputed statistics when they suffice, else from projects.
-
-    The statistics hold one row per area of a level, so an area filter finer than the level (the provinces'
-    totals for district=0105) needs the projects too."""
-    finest = filters.commune or filters.district or filters.province
-    finer_than_level = any(len(code) > CODE_LENGTH[level] for code in finest)
-    if filters.only_statistics_dimensions() and not finer_than_level:
-        s = AreaStatistic
-        query = (sa.select(s.area_code, sa.func.sum(s.project_count), sa.func.sum(s.budget),
-                           sa.func.sum(s.contract_value), sa.func.sum(s.expenditure))
-                 .where(s.level == level, *_statistic_conditions(filters)).group_by(s.area_code))
-    else:
-        column = LEVEL_COLUMN[level]
-        query = (sa.select(column, sa.func.count(), sa.func.coalesce(sa.func.sum(Project.budget), 0),
-                           sa.func.coalesce(sa.func.sum(Project.contract_value), 0),
-                           sa.func.coalesce(sa.func.sum(Project.expenditure), 0))
-                 .where(column.is_not(None), *project_conditions(filters)).group_by(column))
-    frame = pd.DataFrame(session.execute(query).all(), columns=["area_code"] + MEASURES)
-    return frame.astype({m: "int64" for m in MEASURES}).set_index("area_code")
-
-
-def _statistic_conditions(filters):
-    s, conditions = AreaStatistic, []
-    if filters.year_from is not None:
-        conditions.append(s.fiscal_year.between(filters.year_from, filters.year_to))
-    if filters.sector:
-        conditions.append(s.sector.in_(filters.sector))
-    prefixes = filters.commune or filters.district or filters.province
-    if prefixes:
-        conditions.append(sa.or_(*[s.area_code.startswith(p) for p in prefixes]))
-    return conditions
 
 
 def class_breaks(values, method, k=5):

@@ -1,5 +1,6 @@
 """The choropleth builder shared by the per-area layers: totals per area, a value, classes and a legend."""
-from layers.base import SEQUENTIAL, area_feature, area_values, class_breaks, class_of, feature_collection, legend
+from layers.base import SEQUENTIAL, area_feature, class_breaks, class_of, feature_collection, legend
+from mapservice.read.totals import area_values
 
 ZERO = {"project_count": 0, "budget": 0, "contract_value": 0, "expenditure": 0}
 

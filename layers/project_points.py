@@ -4,9 +4,10 @@ import json
 
 import sqlalchemy as sa
 
-from layers.base import SEQUENTIAL, Layer, area_values, class_breaks, feature_collection, legend
-from mapservice.filters import FilterError, project_conditions
-from mapservice.models import Project
+from layers.base import SEQUENTIAL, Layer, class_breaks, feature_collection, legend
+from mapservice.read.filters import FilterError, project_conditions
+from mapservice.read.totals import area_values
+from mapservice.store.models import Project
 
 MAX_POINTS = 3000
 POINT_FIELDS = ("project_id", "title_km", "title_en", "sector", "status", "fiscal_year", "budget", "expenditure",

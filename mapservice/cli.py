@@ -5,11 +5,15 @@ import logging
 import sys
 from pathlib import Path
 
-from mapservice import importer, quality, store
 from mapservice.config import ConfigError, load_config
-from mapservice.db import create_db_engine, init_schema, make_session_factory
+from mapservice.formats.located import write_located_csv
+from mapservice.ingest import pipelines
+from mapservice.ingest.points import read_points_csv
 from mapservice.ingest.records import SourceError
-from mapservice.locate import locate_rows, read_points_csv, write_located_csv
+from mapservice.read import quality
+from mapservice.read.locate import locate_rows
+from mapservice.store import tables
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ def main(argv=None):
     try:
         config = load_config({"DATABASE_URL": args.database_url} if args.database_url else None)
         return COMMANDS[args.command](args, config) or 0
-    except importer.ImportRefused as refused:
+    except pipelines.ImportRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         _print_rejected(refused.rejected)
         _write_rejected(args, refused.rejected)
@@ -83,7 +87,7 @@ def run_import_boundaries(args, config):
     overrides = {"code_field": args.code_field, "name_en_field": args.name_en_field, "name_km_field": args.name_km_field}
     if args.file and not args.level:
         raise SourceError("--file needs --level (province, district or commune)")
-    counts = importer.import_boundaries(_session_factory(config), config, preset=args.preset, level=args.level,
+    counts = pipelines.import_boundaries(_session_factory(config), config, preset=args.preset, level=args.level,
                                         file=args.file, overrides=overrides)
     print("imported " + ", ".join(f"{n:,} {level}s" for level, n in counts.items()))
 
@@ -95,7 +99,7 @@ def _progress(done, total):
 def run_import_projects(args, config):
     factory = _session_factory(config)
     context = {"fiscal_year": args.year, "province_code": args.province}
-    summary = importer.import_projects(factory, config, args.file, source_format=args.format,
+    summary = pipelines.import_projects(factory, config, args.file, source_format=args.format,
                                        skip_invalid=args.skip_invalid, progress=_progress, context=context)
     _print_summary(summary)
     _print_rejected(summary.rejected)
@@ -103,10 +107,10 @@ def run_import_projects(args, config):
 
 
 def run_sample(args, config):
-    from mapservice import sample
+    from mapservice.ingest import sample
 
     factory = _session_factory(config)
-    summary = importer.import_sample(factory, config, args.projects, args.seed, output=args.output, progress=_progress)
+    summary = pipelines.import_sample(factory, config, args.projects, args.seed, output=args.output, progress=_progress)
     _print_summary(summary)
     print(f"{sample.SAMPLE_MARK}: these {summary.rows_loaded:,} projects are generated sample data, not real records")
 
@@ -114,7 +118,7 @@ def run_sample(args, config):
 def run_locate(args, config):
     header, rows, lon, lat = read_points_csv(args.file, args.lon, args.lat)
     with make_session_factory(create_db_engine(config))() as session:
-        areas = {level: store.load_areas(session, level) for level in ("province", "district", "commune")}
+        areas = {level: tables.load_areas(session, level) for level in ("province", "district", "commune")}
     if areas["commune"].empty:
         raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
     write_located_csv(sys.stdout, header, rows, locate_rows(lon, lat, areas))
@@ -131,8 +135,8 @@ def run_report(args, config):
 
 
 def run_serve(args, config):
-    from mapservice import create_app
     from mapservice.server import serve
+    from mapservice.web import create_app
 
     test_config = {"DATABASE_URL": args.database_url} if args.database_url else None
     create_app(test_config)  # fail here, with a clear message, rather than in every worker

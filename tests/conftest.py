@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from mapservice.config import load_config
-from mapservice.db import create_db_engine, init_schema, make_session_factory
-from mapservice.importer import import_boundaries
-from mapservice.models import Base
+from mapservice.ingest.pipelines import import_boundaries
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory
+from mapservice.store.models import Base
 
 DATA_DIR = os.environ.get("MAPSERVICE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 POSTGRES_SERVER = os.environ.get("MAPSERVICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")

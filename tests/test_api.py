@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 import brotli
 import pytest
 
-from mapservice import vocabulary
-from mapservice.importer import import_projects
+from mapservice.ingest.pipelines import import_projects
+from mapservice.store import vocabulary
 from tests.test_bad_input import FIXTURES
 from tests.test_downloads import EN_HEADER, KM_HEADER
 from tests.test_pages import PROJECTS, load_projects, make_client, site  # noqa: F401 (fixtures)

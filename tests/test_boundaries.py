@@ -3,9 +3,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from mapservice.importer import import_boundaries
+from mapservice.ingest.pipelines import import_boundaries
 from mapservice.ingest.records import SourceError
-from mapservice import store
+from mapservice.store import tables
 from tests import handdrawn as hd
 
 CUSTOM = {"code_field": "COMMUNE_ID"}
@@ -29,8 +29,8 @@ def test_real_boundaries_three_levels_with_khmer_names(db):
 
 def test_display_geometry_is_a_coverage_simplification(db):
     with db.sessions() as session:
-        full = store.load_areas(session, "commune")
-        display = store.load_areas(session, "commune", display=True)
+        full = tables.load_areas(session, "commune")
+        display = tables.load_areas(session, "commune", display=True)
     assert shapely.coverage_is_valid(display.geometry.values)  # no overlaps, shared edges still shared
     assert shapely.get_num_coordinates(display.geometry.values).sum() < 0.8 * shapely.get_num_coordinates(full.geometry.values).sum()
     # simplification moves areas by little
@@ -65,7 +65,7 @@ def test_custom_layout_in_each_format_and_projection(empty_db, tmp_path, driver,
                     ("010201", "0102", "Banteay Neang", "បន្ទាយនាង"), ("010202", "0102", "Bat Trang", "បត់ត្រង់"),
                     ("0103", "01", "Phnum Srok", "ភ្នំស្រុក"), ("010301", "0103", "Nam Tau", "ណាំតៅ")]
     with empty_db.sessions() as session:
-        communes = store.load_areas(session, "commune")
+        communes = tables.load_areas(session, "commune")
     geometry = communes.set_index("code").geometry
     assert geometry["010201"].normalize().equals_exact(shapely.MultiPolygon([hd.SQUARE_A]).normalize(), 1e-6)
     assert len(geometry["010301"].geoms[0].interiors) == 1  # the hole survives import
@@ -94,7 +94,7 @@ def test_self_intersecting_polygon_is_repaired(empty_db, tmp_path):
     _import_custom(empty_db, paths)
     assert empty_db.scalar("SELECT count(*) FROM admin_area WHERE level = 'commune'") == 3
     with empty_db.sessions() as session:
-        assert store.load_areas(session, "commune").geometry.is_valid.all()
+        assert tables.load_areas(session, "commune").geometry.is_valid.all()
 
 
 def _break(paths, level, change):
@@ -172,8 +172,9 @@ def test_orphan_district_is_refused(empty_db, tmp_path):
 
 
 def test_manifest_matches_the_shared_files(tmp_path):
-    from mapservice.boundaries import manifest_mismatch, MANIFEST
     import json
+
+    from mapservice.ingest.boundaries import MANIFEST, manifest_mismatch
     from tests.conftest import DATA_DIR
 
     levels = json.loads(MANIFEST.read_text(encoding="utf-8"))["levels"]

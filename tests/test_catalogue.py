@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from werkzeug.serving import make_server
 
-from mapservice import catalogue, create_app, datasets, store
-from mapservice.downloads import SAMPLE_NOTICE
-from mapservice.importer import import_projects
-from mapservice.models import ImportBatch
+from mapservice.formats import catalogue, datasets
+from mapservice.formats.downloads import SAMPLE_NOTICE
+from mapservice.ingest.pipelines import import_projects
+from mapservice.store import tables
+from mapservice.store.models import ImportBatch
+from mapservice.web import create_app
 from tests.test_bad_input import FIXTURES
 from tests.test_datasets import ROWS
 from tests.test_downloads import load
@@ -138,7 +140,7 @@ def test_one_version_string_in_both_documents(db):
 def test_spatial_bbox_holds_the_stored_boundaries(db):
     load(db, ROWS)
     with db.sessions() as session:
-        west, south, east, north = store.load_areas(session, "commune").total_bounds
+        west, south, east, north = tables.load_areas(session, "commune").total_bounds
     graph = _graph(make_client(db))
     boxes = {str(b) for b in graph.objects(None, DCAT.bbox)}
     assert len(boxes) == 1

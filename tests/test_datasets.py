@@ -8,7 +8,7 @@ import re
 import openpyxl
 import pytest
 
-from mapservice import datasets
+from mapservice.formats import datasets
 from tests import test_downloads as downloads_tests
 from tests.test_pages import make_client
 

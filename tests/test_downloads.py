@@ -12,9 +12,9 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from mapservice import downloads
-from mapservice.importer import import_records
-from mapservice.projects import RECORD_FIELDS
+from mapservice.formats import downloads
+from mapservice.ingest.pipelines import import_records
+from mapservice.read.projects import RECORD_FIELDS
 from tests.test_pages import make_client
 
 BOM = "\ufeff".encode()

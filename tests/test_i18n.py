@@ -13,13 +13,13 @@ from babel.support import Translations
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from mapservice import i18n
 from mapservice.config import PROJECT_ROOT
+from mapservice.web import i18n, js_messages
 from tests.test_pages import client, make_client, site  # noqa: F401 (fixtures)
 
 CATALOGUES = PROJECT_ROOT / "translations"
 METHODS = [("mapservice/**.py", "python"), ("templates/**.html", "jinja2"), ("static/js/**.js", "javascript")]
-OPTIONS = {"static/js/**.js": i18n.JS_OPTIONS}
+OPTIONS = {"static/js/**.js": js_messages.JS_OPTIONS}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
 
 
@@ -62,7 +62,7 @@ def test_every_js_call_is_extracted():
     """Babel's JS lexer can lose a file to one odd regex literal: count the calls it finds against the source."""
     for path in sorted((PROJECT_ROOT / "static" / "js").glob("*.js")):
         calls = len(re.findall(r'(?<![\w.])(?:_|ngettext)\(\s*"', path.read_text(encoding="utf-8")))
-        found = list(extract_from_file("javascript", path, keywords=i18n.JS_KEYWORDS, options=i18n.JS_OPTIONS))
+        found = list(extract_from_file("javascript", path, keywords=js_messages.JS_KEYWORDS, options=js_messages.JS_OPTIONS))
         assert len(found) == calls, path.name
 
 
@@ -107,7 +107,7 @@ def test_language_links_keep_the_page_and_its_state(client):
 def test_js_strings_reach_the_page_translated(client, lang, loading, plural):
     page = client.get(f"/?lang={lang}").get_data(as_text=True)
     block = json.loads(re.search(r'<script type="application/json" id="messages">(.*?)</script>', page).group(1))
-    singles, plurals = i18n.js_message_ids()
+    singles, plurals = js_messages.js_message_ids()
     assert sorted(block["messages"]) == singles and sorted(block["plurals"]) == [one for one, _ in plurals]
     assert block["messages"]["Loading…"] == loading
     assert block["plurals"]["%(num)s project"] == plural

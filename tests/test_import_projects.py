@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from mapservice.importer import ImportRefused, import_records
+from mapservice.ingest.pipelines import ImportRefused, import_records
 from mapservice.ingest.records import SourceError
 
 

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapservice.join import join_projects_to_communes, locate_points
+from mapservice.ingest.join import join_projects_to_communes
+from mapservice.store.spatial import locate_points
 from tests import handdrawn as hd
 
 

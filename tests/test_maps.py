@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from layers import REGISTRY
-from mapservice.filters import FilterError
-from mapservice.mapstate import MapState, parse_map_state, shown_level
+from mapservice.read.filters import FilterError
+from mapservice.read.mapstate import MapState, parse_map_state, shown_level
 from tests.test_pages import client, load_projects, make_client, site  # noqa: F401 (fixtures)
 
 AREA_CODES = {"01", "0105", "010501", "18"}

@@ -1,13 +1,12 @@
 """The OC4IDS endpoints: a filtered package, one project, the flattened CSV/XLSX; valid against the schema."""
 import io
-import json
 
 import openpyxl
 import pytest
 
-from mapservice import create_app
-from mapservice.importer import import_projects
-from mapservice.oc4ids_export import validate_package
+from mapservice.formats.oc4ids import validate_package
+from mapservice.ingest.pipelines import import_projects
+from mapservice.web import create_app
 from tests.conftest import DATA_DIR
 from tests.test_bad_input import FIXTURES
 
@@ -46,7 +45,7 @@ def test_flattened_csv_and_xlsx_keep_khmer(client):
 
 
 def test_only_sample_projects_are_marked_sample(db, client):
-    from mapservice.importer import import_sample
+    from mapservice.ingest.pipelines import import_sample
 
     import_sample(db.sessions, db.config, 20, seed=3)
     package = client.get("/api/v1/oc4ids/projects.json").get_json()

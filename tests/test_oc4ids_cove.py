@@ -9,7 +9,7 @@ every $ref by its file name against ``schema_host`` (``CustomRefResolver`` when 
 proxies point at a closed port and sockets may connect to loopback only, so any download from elsewhere fails the
 test; the server's log shows that every schema and codelist came from the local copy.
 
-What libcove reports besides errors is asserted exactly, and is all ours by design (see ``mapservice.oc4ids_export``):
+What libcove reports besides errors is asserted exactly, and is all ours by design (see ``mapservice.formats.oc4ids``):
 our extension fields (``title_km``, ``environment.x_eiaStatus``, ``x_isSample``, ``x_note``) and our codes in open
 codelists (the "KH-MAPSERVICE-SECTOR" classification scheme, the "x_pidRecord" document type and the "KH-NCDD"
 gazetteer).
@@ -34,7 +34,7 @@ else:
 from libcoveoc4ids.api import oc4ids_json_output  # noqa: E402
 from libcoveoc4ids.config import LibCoveOC4IDSConfig  # noqa: E402
 
-from mapservice.importer import import_sample  # noqa: E402
+from mapservice.ingest.pipelines import import_sample  # noqa: E402
 from tests.conftest import DATA_DIR  # noqa: E402
 from tests.test_oc4ids_export import export, loaded  # noqa: E402,F401  -- `loaded` is a fixture
 

@@ -9,10 +9,17 @@ import pandas as pd
 import pytest
 from referencing.exceptions import Unresolvable
 
-from mapservice import oc4ids_export
-from mapservice.importer import import_projects, import_records, import_sample
-from mapservice.oc4ids_export import (build_package, export_projects, flatten_package, project_to_oc4ids,
-                                      validate_package, write_flat_csv, write_flat_xlsx)
+from mapservice.formats import oc4ids
+from mapservice.formats.oc4ids import (
+    build_package,
+    export_projects,
+    flatten_package,
+    project_to_oc4ids,
+    validate_package,
+    write_flat_csv,
+    write_flat_xlsx,
+)
+from mapservice.ingest.pipelines import import_projects, import_records, import_sample
 from tests.conftest import DATA_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
@@ -245,15 +252,15 @@ def test_validate_package_catches_errors(loaded):
 
 
 def test_schema_is_read_from_local_files_only(tmp_path):
-    schema = oc4ids_export.load_schema(DATA_DIR)
+    schema = oc4ids.load_schema(DATA_DIR)
     assert schema.codelists["projectStatus"] >= {"completion", "cancelled"}
-    assert oc4ids_export.load_schema(Path(DATA_DIR) / "oc4ids" / "0.9.5-dev") is schema
+    assert oc4ids.load_schema(Path(DATA_DIR) / "oc4ids" / "0.9.5-dev") is schema
     # a $ref the local files do not hold fails to resolve instead of being fetched from the network
     elsewhere = schema.validator.evolve(schema={"$ref": "https://standard.open-contracting.org/other.json"})
     with pytest.raises(Unresolvable):
         elsewhere.validate({})
     with pytest.raises(FileNotFoundError, match="no project-package-schema.json"):
-        oc4ids_export.load_schema(tmp_path)
+        oc4ids.load_schema(tmp_path)
 
 
 def test_importing_a_package_with_sample_projects_keeps_every_other_project(db, tmp_path):

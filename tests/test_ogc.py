@@ -11,8 +11,8 @@ import pytest
 import shapely.geometry
 from werkzeug.serving import make_server
 
-from mapservice import create_app
-from mapservice.importer import import_records
+from mapservice.ingest.pipelines import import_records
+from mapservice.web import create_app
 
 BASE = "http://localhost/ogc"
 CAMBODIA = [102.3338, 10.3536, 107.6277, 14.6903]  # the 2014 communes' extent, rounded outward

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from mapservice import create_app
 from mapservice.config import PROJECT_ROOT
-from mapservice.importer import import_records
+from mapservice.ingest.pipelines import import_records
+from mapservice.web import create_app
 from tests.conftest import BACKENDS, Database, _admin_engine, _copy_database, make_config
 
 # Three projects: two in Ou Chrov district (Banteay Meanchey), one in Ou Chrov commune of Preah Sihanouk (18).

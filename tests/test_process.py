@@ -6,7 +6,7 @@ import pytest
 
 ENGINE_THEN_GEOPANDAS = """
 from mapservice.config import load_config
-from mapservice.db import create_db_engine, init_schema
+from mapservice.store.db import create_db_engine, init_schema
 engine = create_db_engine(load_config({"DATABASE_URL": "sqlite:///%s"}))
 init_schema(engine)
 import geopandas, pyogrio

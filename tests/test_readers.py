@@ -623,7 +623,7 @@ def test_every_template_column_is_documented_with_both_labels():
 
 
 def test_every_vocabulary_code_is_documented():
-    from mapservice import vocabulary
+    from mapservice.store import vocabulary
 
     text = DOC.read_text(encoding="utf-8")
     for choices in (vocabulary.SECTORS, vocabulary.PROJECT_TYPES, vocabulary.STATUSES, vocabulary.EIA_STATUSES,

@@ -2,14 +2,13 @@
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-from mapservice import sample
+from mapservice.ingest import sample
 from mapservice.ingest.records import CANONICAL_COLUMNS, CodeBook, normalise_code, validate_records
-from mapservice.join import locate_points
+from mapservice.store.spatial import locate_points
 
 DATA_DIR = os.environ.get("MAPSERVICE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 N = 15000

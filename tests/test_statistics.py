@@ -3,7 +3,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapservice.statistics import MEASURES, compute_area_statistics
+from mapservice.store.statistics import MEASURES, compute_area_statistics
 
 codes = st.sampled_from(["010201", "010202", "010301", "020101", "020102", "250101"])
 rows = st.lists(st.tuples(codes, st.integers(2014, 2019), st.sampled_from(["rural_road", "well", "school"]),

@@ -1,7 +1,7 @@
 """Vector tiles and TileJSON on both databases: known tiles decoded feature by feature, filters, empty tiles, the
 thinning of points at low zoom, cache invalidation, bad addresses, and SpatiaLite and PostGIS tiles being equivalent.
 
-Tile arithmetic here is the textbook slippy-map formula, written independently of mapservice/tiles.py."""
+Tile arithmetic here is the textbook slippy-map formula, written independently of mapservice/formats/tiles.py."""
 import math
 
 import mapbox_vector_tile
@@ -11,10 +11,11 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from mapservice import create_app, store
-from mapservice.filters import Filters
-from mapservice.importer import import_records
-from mapservice.tiles import render_tile
+from mapservice.formats.tiles import render_tile
+from mapservice.ingest.pipelines import import_records
+from mapservice.read.filters import Filters
+from mapservice.store import tables
+from mapservice.web import create_app
 
 MVT = "application/vnd.mapbox-vector-tile"
 CHANGHA = (102.89362395282203, 13.650770264082052)  # label point of commune 010501 (Banteay Meanchey)
@@ -82,7 +83,7 @@ def test_commune_tile_of_banteay_meanchey(db):
     assert features[10502]["properties"]["project_count"] == 0  # a commune without projects is still drawn
     # the communes are those meeting the tile (and at most those meeting it with its 64-unit buffer)
     with db.sessions() as session:
-        communes = store.load_areas(session, "commune")
+        communes = tables.load_areas(session, "commune")
     meeting = lambda box: set(communes["code"][communes.intersects(shapely.box(*box))])  # noqa: E731
     codes = {f["properties"]["code"] for f in layer["features"]}
     assert meeting(tile_lonlat_box(z, x, y)) <= codes <= meeting(tile_lonlat_box(z, x, y, grow=65 / 4096))
@@ -246,7 +247,7 @@ EQUIVALENT_TILES = [("communes", CHANGHA, 8), ("communes", (104.92, 11.56), 10),
 def test_spatialite_and_postgis_tiles_are_equivalent(make_db):
     databases = [make_db("spatialite"), make_db("postgis")]
     with databases[0].sessions() as session:
-        communes = store.load_areas(session, "commune")
+        communes = tables.load_areas(session, "commune")
     rows = _equivalence_rows(communes[communes["code"].str[:2].isin(["01", "12"])])
     for database in databases:
         load(database, rows)

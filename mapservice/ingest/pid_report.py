@@ -36,8 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from mapservice.ingest.records import SourceError, normalise_code
-from mapservice.ingest.template import (cell, latin_digits, missing_columns_error, raw_frame,
-                                        read_csv_table)
+from mapservice.ingest.template import cell, latin_digits, missing_columns_error, raw_frame, read_csv_table
 
 LAYOUT = ["area_name", "vill_name", "description", "quantity", "start_actual", "end_planned", "end_actual",
           "last_report", "status", "contract", "contractor", "n_bidders", "total_value", "cs_fund", "local_cont"]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mapservice import vocabulary
+from mapservice.store import vocabulary
+from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS  # noqa: F401  (also for the readers)
 
 ID_COLUMNS = ["project_id", "pid_reference", "pid_url"]
 TEXT_COLUMNS = ["title_km", "title_en", "contract_number", "awarded_tenderer", "eia_document_url"]
@@ -21,7 +22,6 @@ CHOICE_COLUMNS = {
     "eia_status": vocabulary.EIA_STATUSES,
     "funding_source": vocabulary.FUNDING_SOURCES,
 }
-DATE_COLUMNS = ["planned_start", "planned_end", "actual_start", "actual_end"]
 MONEY_COLUMNS = ["budget", "contract_value", "expenditure", "cs_fund", "local_contribution"]
 LOCATION_COLUMNS = ["commune_code", "lon", "lat"]
 CANONICAL_COLUMNS = (
@@ -31,7 +31,6 @@ CANONICAL_COLUMNS = (
 REQUIRED = ["project_id", "sector", "fiscal_year"]
 
 # Cambodia's extent with a small margin; a point beyond it is a typo (swapped lon/lat, a missing digit).
-CAMBODIA_BOUNDS = (102.2, 10.2, 107.8, 14.8)
 TRUE_WORDS = {"true", "yes", "y", "1", "បាទ", "ចាស", "មាន", "required"}
 FALSE_WORDS = {"false", "no", "n", "0", "ទេ", "គ្មាន", "not required"}
 

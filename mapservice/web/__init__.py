@@ -1,7 +1,44 @@
-"""Flask blueprints, one module per part of the web surface. Every module here that defines ``blueprint``
-is registered by ``create_app`` (so a new part of the site is one new module)."""
+"""Flask only: the app factory and one blueprint per part of the web surface. Every module here that defines
+``blueprint`` is registered by ``create_app`` (so a new part of the site is one new module).
+
+May import every wing below (formats, layers, read, store); nothing below imports this package."""
 import importlib
+import logging
 import pkgutil
+
+from flask import Flask, request
+
+from mapservice.config import PROJECT_ROOT, load_config
+from mapservice.read.snapshot import DataState
+from mapservice.store.db import create_db_engine, init_schema, make_session_factory
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config=None):
+    """Build the app: settings (defaults, environment, ``test_config``), database, blueprints, error handler."""
+    from mapservice.web import errors, http_cache, i18n, openapi
+
+    app = Flask("mapservice", template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    app.config.update(load_config(test_config))
+    engine = create_db_engine(app.config)
+    init_schema(engine)
+    app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["data_state"] = DataState()
+    errors.register(app)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+
+    @app.before_request
+    def check_query_parameters():
+        """Every request: a lang other than km or en, or a parameter a documented view does not take, is a 400."""
+        i18n.check_language(request.args)
+        openapi.check_query(app.view_functions.get(request.endpoint), request.args)
+
+    app.after_request(http_cache.finish_response)
+    logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
+    return app
 
 
 def blueprints():

@@ -3,13 +3,16 @@ parse and validate parameters -> one query or layer -> render."""
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 
 from layers import REGISTRY
-from mapservice import areas as area_queries
-from mapservice import downloads, i18n, projects, statistics_api
-from mapservice.filters import FilterError, parse_filters
-from mapservice.http_cache import cached_body
-from mapservice.join import locate_points
-from mapservice.models import LEVELS
-from mapservice.openapi import LANG, LEVEL, documented, query_parameter
+from mapservice.formats import downloads
+from mapservice.formats.parameters import LANG, LEVEL, query_parameter
+from mapservice.read import areas as area_queries
+from mapservice.read import projects, totals
+from mapservice.read.filters import FilterError, parse_filters
+from mapservice.store.models import LEVELS
+from mapservice.store.spatial import locate_points
+from mapservice.web import i18n
+from mapservice.web.http_cache import cached_body
+from mapservice.web.openapi import documented
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
@@ -144,7 +147,7 @@ def statistics():
     """Totals per area of one level for the filters (count, budget, contract value, expenditure)."""
     filters = filters_from_request()
     level = parse_level()
-    return jsonify(statistics_api.per_area(g.session, g.snapshot.areas, filters, level))
+    return jsonify(totals.per_area(g.session, g.snapshot.areas, filters, level))
 
 
 @blueprint.get("/areas/<code>")
@@ -154,7 +157,7 @@ def area(code):
     """One area: names, totals, per-year and per-sector series, and its sub-areas."""
     found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')
     filters = filters_from_request()
-    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, filters, years()))
+    return jsonify(totals.area_profile(g.session, g.snapshot.areas, found, filters, years()))
 
 
 @blueprint.get("/places")
@@ -173,7 +176,7 @@ def locate():
     """The province, district and commune at a point."""
     lon, lat = (_coordinate(name, low, high) for name, low, high in (("lon", -180, 180), ("lat", -90, 90)))
     code = locate_points([lon], [lat], g.snapshot.communes)[0]
-    return jsonify(statistics_api.located(g.snapshot.areas, lon, lat, code))
+    return jsonify(totals.located(g.snapshot.areas, lon, lat, code))
 
 
 def _coordinate(name, low, high):

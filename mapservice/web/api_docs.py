@@ -1,7 +1,7 @@
 """The API's OpenAPI 3 document and its human-readable docs page."""
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from mapservice.openapi import build_openapi, documented
+from mapservice.web.openapi import build_openapi, documented
 
 blueprint = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 

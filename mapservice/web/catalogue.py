@@ -5,11 +5,11 @@ import dates, the boundaries' extent) is read once per data version, and each do
 version and address (kept in the snapshot's bounded response cache with its ETag)."""
 from flask import Blueprint, Response, current_app, g, request
 
-from mapservice import catalogue
-from mapservice.http_cache import cached_body
-from mapservice.openapi import documented
+from mapservice.formats import catalogue
 from mapservice.web.api import close_session, open_session
 from mapservice.web.downloads import dataset_context
+from mapservice.web.http_cache import cached_body
+from mapservice.web.openapi import documented
 
 blueprint = Blueprint("catalogue", __name__)
 blueprint.before_request(open_session)

@@ -2,9 +2,10 @@
 province-by-year datasets with their metadata in CSV, XLSX and JSON. Every file is an attachment."""
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
-from mapservice import datasets, downloads
-from mapservice.openapi import FILTERS, LANG, PAGING, documented
+from mapservice.formats import datasets, downloads
+from mapservice.formats.parameters import FILTERS, LANG, PAGING
 from mapservice.web.api import close_session, filters_from_request, open_session, request_language, years
+from mapservice.web.openapi import documented
 
 blueprint = Blueprint("downloads", __name__, url_prefix="/api/v1")
 blueprint.before_request(open_session)

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 
 from layers import REGISTRY
 from layers.base import class_of
-from mapservice import i18n, mapimage
 from mapservice.config import PROJECT_ROOT
-from mapservice.filters import FilterError
-from mapservice.http_cache import request_key
-from mapservice.mapstate import CAMBODIA
+from mapservice.formats import mapimage
+from mapservice.read.filters import FilterError
+from mapservice.read.mapstate import CAMBODIA
+from mapservice.web import i18n
 from mapservice.web.api import layer_body
+from mapservice.web.http_cache import request_key
 from mapservice.web.maps import POINT_COLOR, data_attribution, is_sample, register_page_hooks, state_from_request
 
 blueprint = Blueprint("exports", __name__)

@@ -11,8 +11,9 @@ from folium.template import Template
 from markupsafe import Markup
 
 from layers import REGISTRY
-from mapservice import i18n, vocabulary
-from mapservice.mapstate import CAMBODIA, DEFAULT_LAYER, MAP_LAYERS, parse_map_state
+from mapservice.read.mapstate import CAMBODIA, DEFAULT_LAYER, MAP_LAYERS, parse_map_state
+from mapservice.store import vocabulary
+from mapservice.web import i18n
 from mapservice.web.api import close_session, open_session
 
 blueprint = Blueprint("maps", __name__)

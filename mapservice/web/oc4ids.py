@@ -4,12 +4,12 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, g, request
 
-from mapservice import oc4ids_export
 from mapservice.config import ConfigError
-from mapservice.filters import FilterError
-from mapservice.http_cache import request_key
-from mapservice.openapi import documented
+from mapservice.formats import oc4ids
+from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, filters_from_request, open_session
+from mapservice.web.http_cache import request_key
+from mapservice.web.openapi import documented
 
 blueprint = Blueprint("oc4ids", __name__, url_prefix="/api/v1/oc4ids")
 blueprint.before_request(open_session)
@@ -20,20 +20,20 @@ blueprint.teardown_request(close_session)
 def check_prefix(state):
     """Refuse to start with a prefix that would make every package invalid."""
     try:
-        oc4ids_export.check_prefix(state.app.config["MAPSERVICE_OC4IDS_PREFIX"])
+        oc4ids.check_prefix(state.app.config["MAPSERVICE_OC4IDS_PREFIX"])
     except ValueError as exc:
         raise ConfigError(f"MAPSERVICE_OC4IDS_PREFIX: {exc}") from None
 
 
-FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids_export.write_flat_csv),
-        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", oc4ids_export.write_flat_xlsx)}
+FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids.write_flat_csv),
+        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", oc4ids.write_flat_xlsx)}
 
 
 def _package(project_id=None):
     filters = None if project_id else filters_from_request()
     cached = g.snapshot.responses.get_or_build(
         request_key(g.snapshot.version, ("oc4ids",)),
-        lambda: oc4ids_export.export_projects(g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"],
+        lambda: oc4ids.export_projects(g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"],
                                               filters=filters, project_id=project_id, uri=request.url))
     if not cached["projects"]:  # the schema wants at least one project in a package
         abort(404, f'project "{project_id}" does not exist' if project_id else

@@ -1,5 +1,5 @@
 """OGC API - Features under /ogc (GeoJSON, HTML, OpenAPI 3.0) for GIS software: QGIS, GDAL/OGR, R sf, OWSLib.
-Views are three hops: parse and validate parameters -> one query (mapservice/ogc.py) -> render JSON or HTML
+Views are three hops: parse and validate parameters -> one query (mapservice/formats/ogc.py) -> render JSON or HTML
 (by ``f``, else by the Accept header)."""
 import json
 import logging
@@ -7,10 +7,10 @@ import logging
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice import ogc
-from mapservice.filters import FilterError
-from mapservice.http_cache import request_key
+from mapservice.formats import ogc
+from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
+from mapservice.web.http_cache import request_key
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")

@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
-from mapservice import areas, datasets, downloads, i18n, mapstate, projects, quality, statistics_api
 from mapservice.config import PROJECT_ROOT
-from mapservice.filters import parse_filters
-from mapservice.web import exports, maps
+from mapservice.formats import datasets, downloads
+from mapservice.read import areas, mapstate, projects, quality, totals
+from mapservice.read.filters import parse_filters
+from mapservice.web import exports, i18n, maps
 from mapservice.web.api import years
 
 blueprint = Blueprint("pages", __name__)
@@ -79,7 +80,7 @@ def area(code):
     """One province, district or commune: totals, charts, its projects, its sub-areas, a mini map."""
     found = _area_or_404(code)
     filters = _filters()
-    profile = statistics_api.area_profile(g.session, g.snapshot.areas, found, filters, years())
+    profile = totals.area_profile(g.session, g.snapshot.areas, found, filters, years())
     scoped = _scoped(filters, found)
     listed = {"rows": projects.list_projects(g.session, scoped, sort="-expenditure", limit=AREA_PROJECTS),
               "total": profile["totals"]["project_count"], "params": scoped.as_params()}
@@ -93,7 +94,7 @@ def area(code):
 def area_json(code):
     """One area's profile as JSON (the page's twin; the API's /api/v1/areas/<code> says the same)."""
     found = _area_or_404(code)
-    return jsonify(statistics_api.area_profile(g.session, g.snapshot.areas, found, _filters(), years()))
+    return jsonify(totals.area_profile(g.session, g.snapshot.areas, found, _filters(), years()))
 
 
 @blueprint.get("/area/<code>")
@@ -168,25 +169,25 @@ def _ancestors(code):
 
 def country_profile(filters):
     """The whole country's totals, per-year and per-sector series and provinces (as /api/v1/areas/<code>)."""
-    by_year = statistics_api.series(g.session, filters, "fiscal_year")
+    by_year = totals.series(g.session, filters, "fiscal_year")
     config = current_app.config
     first = filters.year_from or config["MAPSERVICE_FIRST_YEAR"]
     last = filters.year_to or config["MAPSERVICE_LAST_YEAR"]
-    zero = dict.fromkeys(statistics_api.MEASURES, 0)
-    sectors = statistics_api.series(g.session, filters, "sector")
+    zero = dict.fromkeys(totals.MEASURES, 0)
+    sectors = totals.series(g.session, filters, "sector")
     return {
         "code": None, "level": "country", "name_km": "កម្ពុជា", "name_en": "Cambodia", "filters": filters.as_params(),
-        "totals": {m: sum(v[m] for v in by_year.values()) for m in statistics_api.MEASURES},
+        "totals": {m: sum(v[m] for v in by_year.values()) for m in totals.MEASURES},
         "by_year": [{"fiscal_year": year, **by_year.get(year, zero)} for year in range(first, last + 1)],
-        "by_sector": [{"sector": code, "name_en": statistics_api.SECTORS[code][0],
-                       "name_km": statistics_api.SECTORS[code][1], **values}
+        "by_sector": [{"sector": code, "name_en": totals.SECTORS[code][0],
+                       "name_km": totals.SECTORS[code][1], **values}
                       for code, values in sorted(sectors.items())],
-        "sub_areas": statistics_api.per_area(g.session, g.snapshot.areas, filters, "province")["areas"],
+        "sub_areas": totals.per_area(g.session, g.snapshot.areas, filters, "province")["areas"],
     }
 
 
 def dataset_links():
-    """The 12 datasets of mapservice.datasets (projects and expenditure by province, one per year), each with
+    """The 12 datasets of mapservice.formats.datasets (projects and expenditure by province, one per year), each with
     its files, titled in the page's language."""
     config, language = current_app.config, i18n.current_language()
     years = (config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"])
@@ -201,7 +202,7 @@ def dataset_links():
 
 
 def project_download_links():
-    """(format, label, URL) of each project download format of mapservice.downloads."""
+    """(format, label, URL) of each project download format of mapservice.formats.downloads."""
     return [(fmt, DOWNLOAD_LABELS.get(fmt, fmt.upper()), url_for("downloads.projects", fmt=fmt))
             for fmt in downloads.FORMATS]
 

@@ -6,11 +6,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, url_for
 
-from layers.base import area_values
-from mapservice import tiles
-from mapservice.http_cache import LRU
-from mapservice.openapi import documented
+from mapservice.formats import tiles
+from mapservice.read.cache import LRU
+from mapservice.read.totals import area_values
 from mapservice.web.api import close_session, filters_from_request, open_session
+from mapservice.web.openapi import documented
 
 blueprint = Blueprint("tiles", __name__)
 blueprint.before_request(open_session)

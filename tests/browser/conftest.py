@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from werkzeug.serving import make_server
 
-from mapservice import create_app
-from mapservice.importer import import_records
+from mapservice.ingest.pipelines import import_records
+from mapservice.web import create_app
 from tests.conftest import Database, make_config
 
 CHROMIUM = os.environ.get("MAPSERVICE_CHROMIUM", "/usr/bin/chromium")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from PIL import Image
 
-from mapservice import vocabulary
+from mapservice.store import vocabulary
 from tests.browser.conftest import COMMUNES, KHMER_TITLE, XSS_TITLE, XSS_TITLE_KM
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,114 @@
+"""Numbers, money (riel and US dollars) and dates as each language writes them (Babel's CLDR data), the
+catalogue's words they use, and the locale data the JS modules format with. No Flask: the language (and the
+riel-per-dollar rate) are arguments, so files and pictures built outside a request format the same way."""
+from functools import lru_cache
+
+from babel import Locale, dates, numbers, support
+
+from mapservice.config import PROJECT_ROOT
+
+LANGUAGES = ("km", "en")
+DEFAULT_LANGUAGE = "km"
+LANGUAGE_NAMES = {"km": "ខ្មែរ", "en": "English"}
+TRANSLATIONS = PROJECT_ROOT / "translations"
+MISSING = "—"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalogue(language):
+    """The compiled Khmer or English catalogue (translations/, compiled by scripts/setup.sh), read once."""
+    return support.Translations.load(str(TRANSLATIONS), [language])
+
+
+def localized(record, language, field="name"):
+    """``record["name_km"]`` or ``record["name_en"]`` for the language (the other one when empty)."""
+    get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
+    first, second = (f"{field}_km", f"{field}_en") if language == "km" else (f"{field}_en", f"{field}_km")
+    return get(first) or get(second) or ""
+
+
+def format_number(value, language, digits=0):
+    """A number in the locale's digits and separators; a dash for no value."""
+    if value is None:
+        return MISSING
+    if digits:
+        return numbers.format_decimal(round(value, digits), format="#,##0." + "#" * digits, locale=language)
+    return numbers.format_decimal(round(value), format="#,##0", locale=language)
+
+
+def format_riel(value, language):
+    """An exact riel amount: "4,000,000 riel"."""
+    if value is None:
+        return MISSING
+    return catalogue(language).gettext("%(amount)s riel") % {"amount": format_number(value, language)}
+
+
+def format_usd(riel, language, rate, compact=False):
+    """The US dollar equivalent of a riel amount at ``rate`` riel per dollar: "$976" or "$11.1 million"."""
+    if riel is None:
+        return MISSING
+    dollars = riel / rate
+    if compact and abs(dollars) >= 10_000:
+        return numbers.format_compact_currency(dollars, "USD", locale=language, fraction_digits=1)
+    return numbers.format_currency(dollars, "USD", format="¤#,##0", currency_digits=False, locale=language)
+
+
+def format_money(value, language, rate):
+    """Riel and US dollars: "4,000,000 riel (≈ $976)"."""
+    if value is None:
+        return MISSING
+    return catalogue(language).gettext("%(riel)s (≈ %(usd)s)") % {
+        "riel": format_riel(value, language), "usd": format_usd(value, language, rate)}
+
+
+def format_compact_number(value, language):
+    """Large numbers in words, one decimal: "45.2 billion" (Babel's long compact form)."""
+    if value is None:
+        return MISSING
+    if abs(value) < 1_000_000:
+        return format_number(value, language)
+    return numbers.format_compact_decimal(value, format_type="long", fraction_digits=1, locale=language)
+
+
+def format_compact_money(value, language, rate):
+    """Large amounts in words: "45.2 billion riel (≈ $11.0 million)"."""
+    if value is None:
+        return MISSING
+    words = catalogue(language)
+    riel = words.gettext("%(amount)s riel") % {"amount": format_compact_number(value, language)}
+    return words.gettext("%(riel)s (≈ %(usd)s)") % {"riel": riel, "usd": format_usd(value, language, rate, compact=True)}
+
+
+def format_date(value, language):
+    """A date in the locale's medium format ("5 Mar 2016", "5 មីនា 2016"); a dash for no date."""
+    return MISSING if value is None else dates.format_date(value, "medium", locale=language)
+
+
+def format_percent(value, language):
+    """A share as a percentage for the locale ("87%")."""
+    return MISSING if value is None else numbers.format_percent(value, locale=language)
+
+
+def rate_note(language, rate):
+    """"1 US dollar = 4,100 riel" (shown wherever dollars are)."""
+    return catalogue(language).gettext("1 US dollar = %(rate)s riel") % {"rate": format_number(rate, language)}
+
+
+def locale_data(language):
+    """What the JS modules need to format like Babel does here (browsers' Intl often lacks Khmer): symbols,
+    compact patterns for riel and US dollars, the medium date pattern and month names."""
+    locale = Locale.parse(language)
+
+    def patterns(table):
+        """{plural form: {magnitude: pattern}} as plain strings."""
+        return {form: {magnitude: getattr(p, "pattern", p) for magnitude, p in by_magnitude.items()}
+                for form, by_magnitude in table.items()}
+
+    return {
+        "group": numbers.get_group_symbol(locale), "decimal": numbers.get_decimal_symbol(locale),
+        "compact": patterns(locale.compact_decimal_formats["long"]),
+        "compactCurrency": patterns(locale.compact_currency_formats["short"]),
+        "usd": numbers.get_currency_symbol("USD", locale),
+        "datePattern": locale.date_formats["medium"].pattern,
+        "months": [dates.get_month_names("abbreviated", locale=locale)[month] for month in range(1, 13)],
+    }

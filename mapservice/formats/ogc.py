@@ -1,0 +1,561 @@
+"""OGC API - Features, Part 1: Core (GeoJSON, HTML, OpenAPI 3.0): the collections, the validation of the
+query parameters the standard defines (bbox, datetime, limit) plus the project filters, the item queries,
+and the documents (landing page, conformance, collections, items, OpenAPI). No Flask here: the views
+pass the base URL of the API (e.g. ``http://host/ogc``) and the query parameters as a plain dict."""
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from urllib.parse import quote, urlencode
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from layers.base import feature_collection
+from mapservice.formats.parameters import FILTERS, query_parameter
+from mapservice.read import projects
+from mapservice.read.filters import FILTER_PARAMETERS, FilterError, parse_filters, project_conditions
+from mapservice.read.totals import area_values
+from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
+
+GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
+JSON_SCHEMA = "application/schema+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
+               for name in ("core", "geojson", "html", "oas30")]
+DEFAULT_LIMIT, MAX_LIMIT = 100, 10000
+FORMATS = ("json", "html")
+AREA_FILTERS = ("province", "district", "commune")
+COORDINATE_DECIMALS = 6  # about 0.1 m, as RFC 7946 recommends
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One feature collection: what it holds and which filters select its features."""
+
+    id: str
+    title: str
+    description: str
+    kind: str  # "projects", "areas" (boundaries) or "statistics" (per-area totals)
+    level: str | None = None
+    filters: tuple = FILTER_PARAMETERS
+    html_columns: tuple = ()
+
+
+def _statistics(level, plural):
+    return Collection(
+        f"{level}-statistics", f"Projects per {level}",
+        f"One feature per {level} (display geometry, every {level} listed, zeros included) with the number, budget, "
+        "contract value and expenditure (riel) of the projects it holds for the filters; the datetime parameter "
+        f"selects fiscal years. Choropleth-ready: style by any of the four numbers. Boundaries: /collections/{plural}.",
+        "statistics", level, html_columns=("name_km", "name_en", "project_count", "budget", "contract_value",
+                                           "expenditure"))
+
+
+def _boundaries(level, plural, unit):
+    return Collection(
+        plural, f"{plural.capitalize()} (2014 boundaries)",
+        f"Cambodia's {plural} ({unit}) of the 2014 NCDD boundary set: full-resolution polygons with codes, Khmer "
+        "and Latin names, parent code, unit type and area (km²). The area filters select areas.",
+        "areas", level, AREA_FILTERS,
+        ("name_km", "name_en", "parent_code", "unit_type_en", "area_km2"))
+
+
+COLLECTIONS = {c.id: c for c in (
+    Collection("projects", "Infrastructure projects 2014-2019",
+               "Sub-national infrastructure projects, one point each (the stated location, else the commune's "
+               "representative point; null geometry when neither is known), with every open-contracting field. "
+               "The datetime parameter selects fiscal years (the fiscal year is the calendar year).",
+               "projects", html_columns=("title_km", "title_en", "sector", "fiscal_year", "commune_name_en",
+                                         "budget", "expenditure", "status")),
+    _boundaries("province", "provinces", "province/municipality"),
+    _boundaries("district", "districts", "district/khan/krong"),
+    _boundaries("commune", "communes", "commune/sangkat"),
+    _statistics("province", "provinces"),
+    _statistics("district", "districts"),
+    _statistics("commune", "communes"),
+)}
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """The validated parameters of an items request."""
+
+    filters: object
+    bbox: tuple | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    nothing: bool = False  # the datetime and year parameters select no fiscal year at all
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A GeoJSON feature whose geometry is kept as serialised text (polygons are large)."""
+
+    id: str
+    properties: dict
+    geometry: str | None
+
+    @property
+    def geometry_type(self):
+        """Point, MultiPolygon... read from the serialised geometry; None when there is none."""
+        return re.match(r'\{"type":"(\w+)"', self.geometry).group(1) if self.geometry else None
+
+    def to_json(self):
+        """The feature as GeoJSON text."""
+        return ('{"type":"Feature","id":' + json.dumps(self.id, ensure_ascii=False) + ',"geometry":'
+                + (self.geometry or "null") + ',"properties":'
+                + json.dumps(self.properties, ensure_ascii=False, separators=(",", ":")) + "}")
+
+
+# --- parameters -------------------------------------------------------------------------------------------
+
+def allowed_parameters(collection=None, single=False):
+    """The query parameters an endpoint declares; any other is refused (/req/core/query-param-unknown)."""
+    if collection is None:
+        return ("f",)
+    if single:
+        return ("f", "datetime", *collection.filters) if collection.kind == "statistics" else ("f",)
+    return ("f", "bbox", "datetime", "limit", "offset", *collection.filters)
+
+
+def check_parameters(args, allowed):
+    """Refuse a parameter the API definition does not declare, naming it and the ones allowed."""
+    for name, value in args.items():
+        if name not in allowed:
+            raise FilterError(name, value, f"only the parameters this endpoint declares: {', '.join(allowed)} "
+                                           "(OGC API - Features refuses unknown parameters; see /ogc/api)")
+
+
+def parse_format(value):
+    """json or html (None when not given)."""
+    if value is None:
+        return None
+    if value.strip() not in FORMATS:
+        raise FilterError("f", value, "json or html")
+    return value.strip()
+
+
+def parse_items_query(args, collection, area_codes, first_year, last_year, single=False):
+    """Validate the parameters of an items (or statistics item) request into an ``ItemsQuery``."""
+    check_parameters(args, allowed_parameters(collection, single))
+    filters = parse_filters({k: v for k, v in args.items() if k in collection.filters}, area_codes,
+                            first_year, last_year)
+    nothing = False
+    if args.get("datetime") is not None:
+        start, end = parse_datetime(args["datetime"])
+        low, high = max(start or first_year, filters.year_from or first_year), min(
+            end or last_year, filters.year_to or last_year)
+        nothing = low > high
+        filters = dataclasses.replace(filters, year_from=low, year_to=high) if not nothing else filters
+    if single:
+        return ItemsQuery(filters, nothing=nothing)
+    return ItemsQuery(filters, parse_bbox(args.get("bbox")), parse_limit(args.get("limit")),
+                      _whole_number(args, "offset", 0, 0), nothing)
+
+
+def _whole_number(args, name, default, low):
+    text = (args.get(name) or "").strip() or str(default)
+    if not text.isdigit() or int(text) < low:
+        raise FilterError(name, text, f"a whole number of at least {low}")
+    return int(text)
+
+
+def parse_limit(value):
+    """1 or more (default 100); above 10000 is served as 10000, as the standard asks, not refused."""
+    return min(_whole_number({"limit": value}, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+
+
+def parse_bbox(text):
+    """minlon,minlat,maxlon,maxlat (or six numbers with heights, which are ignored) in CRS84."""
+    if text is None:
+        return None
+    expected = ("4 numbers minlon,minlat,maxlon,maxlat in decimal degrees (WGS 84), minlat <= maxlat, "
+                "or 6 with heights")
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise FilterError("bbox", text, expected) from None
+    if len(numbers) not in (4, 6) or not all(np.isfinite(numbers)):
+        raise FilterError("bbox", text, expected)
+    minx, miny, maxx, maxy = numbers if len(numbers) == 4 else (numbers[0], numbers[1], numbers[3], numbers[4])
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise FilterError("bbox", text, expected)
+    return minx, miny, maxx, maxy
+
+
+DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)?")
+
+
+def parse_datetime(text):
+    """An RFC 3339 instant or interval (open ends as .. or empty) -> (first year, last year) it touches.
+
+    A project's time is its fiscal year (the calendar year, UTC), so an interval selects every fiscal
+    year it intersects; None stands for an open end.
+    """
+    expected = ("an RFC 3339 date or date-time, or an interval such as 2016-01-01T00:00:00Z/2016-12-31T23:59:59Z, "
+                "2016-05-01 or ../2017-12-31 (start before end)")
+    parts = text.strip().split("/")
+    if len(parts) > 2 or (len(parts) == 1 and parts[0] in ("", "..")):
+        raise FilterError("datetime", text, expected)
+    try:
+        instants = [None if part in ("", "..") else _instant(part) for part in parts]
+    except ValueError:
+        raise FilterError("datetime", text, expected) from None
+    start, end = instants[0], instants[-1]
+    if start is not None and end is not None and start > end:
+        raise FilterError("datetime", text, expected)
+    return (start.year if start else None), (end.year if end else None)
+
+
+def _instant(text):
+    if not DATE_TIME.fullmatch(text):
+        raise ValueError(text)
+    if len(text) == 10:
+        value = datetime.combine(date.fromisoformat(text), datetime.min.time())
+    else:
+        value = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc)
+
+
+# --- items ------------------------------------------------------------------------------------------------
+
+def query_items(session, snapshot, collection, query):
+    """One page of features and the number matched, for a validated ``ItemsQuery``."""
+    if query.nothing:
+        return [], 0
+    if collection.kind == "projects":
+        return _project_items(session, query)
+    select = _area_select(collection.level, query.filters, query.bbox)
+    matched = session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
+    page = select.order_by(AdminArea.code).offset(query.offset).limit(query.limit)
+    if collection.kind == "areas":
+        return _boundary_features(session, page), matched
+    codes = list(session.scalars(page))
+    return _statistics_features(session, snapshot, collection.level, codes, query.filters), matched
+
+
+def get_item(session, snapshot, collection, feature_id, query):
+    """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
+    if collection.kind == "projects":
+        record = projects.get_project(session, feature_id)
+        return _project_feature(record) if record else None
+    select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
+    if collection.kind == "areas":
+        return next(iter(_boundary_features(session, select)), None)
+    if session.scalar(select) is None:
+        return None
+    return _statistics_features(session, snapshot, collection.level, [feature_id],
+                                None if query.nothing else query.filters)[0]
+
+
+def _project_items(session, query):
+    conditions = [*project_conditions(query.filters), *_point_in_bbox(query.bbox)]
+    matched = session.scalar(sa.select(sa.func.count()).select_from(Project).where(*conditions))
+    select = (projects._record_query().where(*conditions).order_by(Project.project_id)
+              .offset(query.offset).limit(query.limit))
+    return [_project_feature(dict(row._mapping)) for row in session.execute(select)], matched
+
+
+def _project_feature(record):
+    feature = projects.to_feature(record)
+    geometry = feature["geometry"] and json.dumps(feature["geometry"], separators=(",", ":"))
+    return Feature(feature["id"], feature["properties"], geometry)
+
+
+def _point_in_bbox(bbox):
+    if bbox is None:
+        return []
+    minx, miny, maxx, maxy = bbox
+    lon = (Project.lon.between(minx, maxx) if minx <= maxx  # else the box crosses the antimeridian
+           else sa.or_(Project.lon >= minx, Project.lon <= maxx))
+    return [lon, Project.lat.between(miny, maxy)]
+
+
+def _area_select(level, filters, bbox):
+    """Codes of the areas of a level inside the area filters (their sub-areas and ancestors) and the bbox."""
+    select = sa.select(AdminArea.code).where(AdminArea.level == level)
+    prefixes = filters.commune or filters.district or filters.province
+    if prefixes:
+        ancestors = {p[:n] for p in prefixes for n in (2, 4) if n < len(p)}
+        select = select.where(sa.or_(*[AdminArea.code.startswith(p) for p in prefixes], AdminArea.code.in_(ancestors)))
+    if bbox is not None:
+        select = select.where(sa.or_(*[AdminArea.geom.ST_Intersects(sa.func.ST_GeomFromText(box.wkt, 4326))
+                                       for box in _boxes(bbox)]))
+    return select
+
+
+def _boxes(bbox):
+    minx, miny, maxx, maxy = bbox
+    spans = [(minx, maxx)] if minx <= maxx else [(minx, 180.0), (-180.0, maxx)]
+    # the envelope of the corners is a point or a line when the box is flat, which ST_Intersects handles
+    return [shapely.envelope(shapely.MultiPoint([(x0, miny), (x1, maxy)])) for x0, x1 in spans]
+
+
+def _boundary_features(session, select):
+    a = AdminArea
+    rows = session.execute(select.with_only_columns(
+        a.code, a.level, a.name_km, a.name_en, a.parent_code, a.unit_type_km, a.unit_type_en, a.area_km2,
+        sa.func.ST_AsBinary(a.geom))).all()
+    if not rows:
+        return []
+    geometries = shapely.transform(shapely.from_wkb([bytes(row[-1]) for row in rows]),
+                                   lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    keys = ["code", "level", "name_km", "name_en", "parent_code", "unit_type_km", "unit_type_en"]
+    return [Feature(row[0], dict(zip(keys, row[:7])) | {"area_km2": round(row[7], 3)}, text)
+            for row, text in zip(rows, shapely.to_geojson(geometries))]
+
+
+def _statistics_features(session, snapshot, level, codes, filters):
+    values = area_values(session, filters, level).to_dict("index") if filters is not None else {}
+    zero = {"project_count": 0, "budget": 0, "contract_value": 0, "expenditure": 0}
+    features = []
+    for code in codes:
+        area = snapshot.areas.areas[level][code]
+        properties = {"code": code, "level": level, "name_km": area["name_km"], "name_en": area["name_en"],
+                      "parent_code": area["parent_code"], **{k: int(v) for k, v in values.get(code, zero).items()}}
+        features.append(Feature(code, properties, area["geometry"]))
+    return features
+
+
+# --- documents --------------------------------------------------------------------------------------------
+
+def link(href, rel, media_type, title):
+    """A link object of OGC API (href, rel, type, title)."""
+    return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+def _self_links(url, fmt, json_type=JSON, title="this document"):
+    """self and alternate: the JSON and HTML renderings of one resource."""
+    renderings = {"json": link(f"{url}?f=json", "", json_type, f"{title} as JSON"),
+                  "html": link(f"{url}?f=html", "", HTML, f"{title} as HTML")}
+    return [renderings[fmt] | {"rel": "self"}] + [renderings[other] | {"rel": "alternate"}
+                                                  for other in FORMATS if other != fmt]
+
+
+def landing_page(base, fmt):
+    """The landing page: what this is, and links to the API definition, conformance and collections."""
+    return {
+        "title": "Cambodia sub-national infrastructure projects (OGC API - Features)",
+        "description": "Infrastructure projects 2014-2019 of Cambodia's communes, districts and provinces, the 2014 "
+                       "boundaries, and per-area totals, as GeoJSON features for GIS software (QGIS, GDAL/OGR, R sf, "
+                       "OWSLib). Khmer and Latin names.",
+        "links": _self_links(base, fmt, title="landing page") + [
+            link(f"{base}/api", "service-desc", OPENAPI, "API definition (OpenAPI 3.0)"),
+            link(f"{base}/api?f=html", "service-doc", HTML, "API documentation"),
+            link(f"{base}/conformance", "conformance", JSON, "conformance classes implemented"),
+            link(f"{base}/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", JSON,
+                 "conformance classes implemented"),
+            link(f"{base}/collections", "data", JSON, "feature collections"),
+            link(f"{base}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON, "feature collections"),
+        ],
+    }
+
+
+def conformance():
+    """The conformance declaration: Part 1 core, GeoJSON, HTML, OpenAPI 3.0."""
+    return {"conformsTo": CONFORMANCE}
+
+
+def spatial_extents(session, snapshot):
+    """Bounding boxes [minlon, minlat, maxlon, maxlat]: of the communes, and of those with the projects' points."""
+    stored = snapshot.communes.total_bounds if len(snapshot.communes) else CAMBODIA_BOUNDS
+    p = Project
+    lon0, lat0, lon1, lat1 = session.execute(sa.select(sa.func.min(p.lon), sa.func.min(p.lat), sa.func.max(p.lon),
+                                                       sa.func.max(p.lat))).one()
+    points = stored if lon0 is None else (min(stored[0], lon0), min(stored[1], lat0), max(stored[2], lon1),
+                                          max(stored[3], lat1))
+    return {"areas": _outward(stored), "projects": _outward(points)}
+
+
+def _outward(bounds):
+    low = [float(np.floor(v * 1e4) / 1e4) for v in bounds[:2]]
+    high = [float(np.ceil(v * 1e4) / 1e4) for v in bounds[2:]]
+    return low + high
+
+
+def collection_info(collection, base, extents, first_year, last_year, fmt="json"):
+    """One collection's description: extent (CRS84, fiscal years), item type, CRS and links."""
+    url = f"{base}/collections/{collection.id}"
+    return {
+        "id": collection.id, "title": collection.title, "description": collection.description,
+        "itemType": "feature", "crs": [CRS84],
+        "extent": {
+            "spatial": {"bbox": [extents["projects" if collection.kind == "projects" else "areas"]], "crs": CRS84},
+            "temporal": {"interval": [[f"{first_year}-01-01T00:00:00Z", f"{last_year}-12-31T23:59:59Z"]],
+                         "trs": GREGORIAN},
+        },
+        "links": _self_links(url, fmt, title=collection.title) + [
+            link(f"{url}/items?f=json", "items", GEOJSON, f"{collection.title} (GeoJSON)"),
+            link(f"{url}/items?f=html", "items", HTML, f"{collection.title} (HTML)"),
+            link(f"{url}/schema", "describedby", JSON_SCHEMA, "feature schema (JSON Schema)"),
+            # GDAL 3.6's OAPIF driver compares this relation type case-sensitively as "describedBy"
+            link(f"{url}/schema", "describedBy", JSON_SCHEMA, "feature schema (JSON Schema)"),
+        ],
+    }
+
+
+# Property types per collection kind; any property may be null. Money is "number", not "integer": GDAL reads a
+# schema "integer" as a 32-bit field and riel amounts pass 2^31. Dates are plain strings on purpose: GDAL turns
+# a filter on any date-typed field into our datetime parameter, which selects fiscal years, not that date.
+NUMBERS = {"budget", "contract_value", "expenditure", "cs_fund", "local_contribution", "area_km2"}
+INTEGERS = {"fiscal_year", "number_of_bidders", "project_count"}
+BOOLEANS = {"eia_required", "is_sample"}
+PROPERTIES = {
+    "projects": [f for f in projects.RECORD_FIELDS if f not in ("lon", "lat")],
+    "areas": ["code", "level", "name_km", "name_en", "parent_code", "unit_type_km", "unit_type_en", "area_km2"],
+    "statistics": ["code", "level", "name_km", "name_en", "parent_code", "project_count", "budget", "contract_value",
+                   "expenditure"],
+}
+
+
+def _property_schema(name):
+    kind = "number" if name in NUMBERS else "integer" if name in INTEGERS else "boolean" if name in BOOLEANS \
+        else "string"
+    schema = {"type": kind}
+    if name in DATE_COLUMNS:
+        schema["description"] = "ISO 8601 date, YYYY-MM-DD"
+    return schema
+
+
+def feature_schema(collection, base):
+    """A JSON Schema of the collection's features (GDAL and QGIS take the field types from it)."""
+    url = f"{base}/collections/{collection.id}/schema"
+    geometry = "Point" if collection.kind == "projects" else "MultiPolygon"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "title": collection.title,
+        "description": f"{collection.description} Any property may be null when it is not known.",
+        "type": "object", "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"oneOf": [{"type": "null"}, {"$ref": f"https://geojson.org/schema/{geometry}.json"}]},
+            "properties": {"type": "object", "properties": {
+                name: _property_schema(name) for name in PROPERTIES[collection.kind]}},
+        },
+    }
+
+
+def collections_document(base, extents, first_year, last_year, fmt):
+    """Every collection, with links."""
+    return {"links": _self_links(f"{base}/collections", fmt, title="feature collections"),
+            "collections": [collection_info(c, base, extents, first_year, last_year) for c in COLLECTIONS.values()]}
+
+
+def items_links(base, collection, args, query, matched, returned, fmt):
+    """self, alternate, next and prev (the other parameters kept) and the collection."""
+    url = f"{base}/collections/{collection.id}/items"
+    kept = {k: v for k, v in args.items() if k not in ("f", "offset", "limit")}
+
+    def page(rel, f, offset, media_type, title):
+        return link(url + "?" + urlencode(kept | {"limit": query.limit, "offset": offset, "f": f}), rel, media_type,
+                    title)
+
+    other = "html" if fmt == "json" else "json"
+    types = {"json": GEOJSON, "html": HTML}
+    links = [page("self", fmt, query.offset, types[fmt], "this page"),
+             page("alternate", other, query.offset, types[other], f"this page as {other.upper()}")]
+    if query.offset + returned < matched:
+        links.append(page("next", fmt, query.offset + query.limit, types[fmt], "next page"))
+    if query.offset > 0:
+        links.append(page("prev", fmt, max(query.offset - query.limit, 0), types[fmt], "previous page"))
+    links.append(link(f"{base}/collections/{collection.id}?f=json", "collection", JSON, collection.title))
+    return links
+
+
+def items_document(features, matched, links):
+    """The GeoJSON FeatureCollection text of one page, with numberMatched, numberReturned and timeStamp."""
+    members = {"numberMatched": matched, "numberReturned": len(features), "timeStamp": timestamp(), "links": links}
+    return feature_collection([f.to_json() for f in features], members)
+
+
+def item_document(feature, base, collection, fmt):
+    """One feature as GeoJSON text, with its links."""
+    url = f"{base}/collections/{collection.id}/items/{quote(feature.id, safe='')}"
+    links = _self_links(url, fmt, GEOJSON, title="this feature") + [
+        link(f"{base}/collections/{collection.id}?f=json", "collection", JSON, collection.title)]
+    return feature.to_json()[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False, separators=(",", ":")) + "}"
+
+
+def timestamp():
+    """Now, in UTC, as RFC 3339 (the timeStamp of an items page)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- OpenAPI 3.0 ------------------------------------------------------------------------------------------
+
+def _list_parameter(name, description, schema, example):
+    return query_parameter(name, description, schema, example) | {"style": "form", "explode": False}
+
+
+F = query_parameter("f", "Format: json or html (without it, the Accept header decides; JSON by default)",
+                    {"type": "string", "enum": list(FORMATS)}, "json")
+BBOX = _list_parameter(
+    "bbox", "Only features whose geometry intersects this box: minlon,minlat,maxlon,maxlat in WGS 84 degrees "
+    "(CRS84); 6 numbers with heights are accepted and the heights ignored",
+    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, [102.9, 13.4, 103.1, 13.6])
+DATETIME = query_parameter(
+    "datetime", "Only features of the fiscal years this RFC 3339 instant or interval intersects (a fiscal year is "
+    "a calendar year, UTC); open ends as ..", example="2016-01-01T00:00:00Z/2016-12-31T23:59:59Z")
+LIMIT = query_parameter("limit", f"Features per page (default {DEFAULT_LIMIT}; more than {MAX_LIMIT} is served as "
+                                 f"{MAX_LIMIT})", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                                   "default": DEFAULT_LIMIT})
+OFFSET = query_parameter("offset", "Features to skip (default 0; the next and prev links carry it)",
+                         {"type": "integer", "minimum": 0, "default": 0})
+ERROR = {"description": "A parameter is not valid (400) or the resource does not exist (404)",
+         "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _operation(operation_id, summary, media_types, parameters=(), tag="Capabilities"):
+    return {"get": {"operationId": operation_id, "summary": summary, "tags": [tag], "parameters": list(parameters),
+                    "responses": {"200": {"description": "OK", "content": {m: {} for m in media_types}},
+                                  "400": ERROR, "404": ERROR}}}
+
+
+def _collection_paths(collection):
+    name = collection.id.replace("-", "_")
+    filters = [p for p in FILTERS if p["name"] in collection.filters]
+    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
+                  "description": "project_id" if collection.kind == "projects" else "area code"}
+    single = [DATETIME, *filters] if collection.kind == "statistics" else []
+    path = f"/collections/{collection.id}"
+    return {
+        path: _operation(f"describe_{name}", f"Describe {collection.title}", [JSON, HTML], [F], "Data"),
+        f"{path}/schema": _operation(f"get_{name}_schema", f"{collection.title}: feature schema", [JSON_SCHEMA, HTML],
+                                     [F], "Data"),
+        f"{path}/items": _operation(f"get_{name}_features", f"{collection.title}: features", [GEOJSON, HTML],
+                                    [F, BBOX, DATETIME, LIMIT, OFFSET, *filters], "Data"),
+        f"{path}/items/{{featureId}}": _operation(f"get_{name}_feature", f"{collection.title}: one feature",
+                                                  [GEOJSON, HTML], [feature_id, F, *single], "Data"),
+    }
+
+
+def openapi_document(base):
+    """The OpenAPI 3.0 definition of this OGC API (every path, every parameter it accepts)."""
+    paths = {
+        "/": _operation("get_landing_page", "Landing page", [JSON, HTML], [F]),
+        "/api": _operation("get_api", "This API definition", [OPENAPI, HTML], [F]),
+        "/conformance": _operation("get_conformance", "Conformance classes implemented", [JSON, HTML], [F]),
+        "/collections": _operation("get_collections", "Feature collections", [JSON, HTML], [F], "Data"),
+    }
+    for collection in COLLECTIONS.values():
+        paths |= _collection_paths(collection)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Cambodia sub-national infrastructure projects: OGC API - Features", "version": "1.0.0",
+                 "description": "OGC API - Features Part 1: Core, with the GeoJSON, HTML and OpenAPI 3.0 "
+                                "conformance classes. Unknown query parameters are refused with 400.",
+                 "license": {"name": "Code: MIT; data: see /about"}},
+        "servers": [{"url": base}],
+        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
+        "paths": paths,
+        "components": {"schemas": {"Error": {
+            "type": "object", "required": ["ok", "error", "status"],
+            "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
+                           "status": {"type": "integer"}}}}},
+    }

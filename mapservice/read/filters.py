@@ -1,0 +1,171 @@
+"""The filters every layer, endpoint and download shares: parsed once from query parameters, validated,
+and turned into SQL conditions on the project table. No Flask here: ``parse_filters`` takes any mapping."""
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from mapservice.store import vocabulary
+from mapservice.store.models import Project
+
+FILTER_PARAMETERS = ("year", "province", "district", "commune", "sector", "status", "eia_required", "eia_status",
+                     "funding_source", "q")
+CHOICES = {
+    "sector": vocabulary.SECTORS, "status": vocabulary.STATUSES, "eia_status": vocabulary.EIA_STATUSES,
+    "funding_source": vocabulary.FUNDING_SOURCES,
+}
+CODE_LENGTH = {"province": 2, "district": 4, "commune": 6}
+MAX_QUERY_LENGTH = 100
+
+
+class FilterError(ValueError):
+    """A query parameter that is not allowed; the message names the parameter, the value and what is allowed."""
+
+    def __init__(self, parameter, value, expected):
+        self.parameter, self.value, self.expected = parameter, value, expected
+        super().__init__(f'{parameter} was "{value}"; expected {expected}')
+
+
+class UnknownParameter(FilterError):
+    """A query parameter the endpoint does not take."""
+
+    def __init__(self, parameter, allowed):
+        ValueError.__init__(self, f'{parameter} is not a parameter of this endpoint; it takes {", ".join(allowed)}')
+        self.parameter, self.value, self.expected = parameter, None, list(allowed)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Validated filters; empty tuples and None mean "not filtered"."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    province: tuple = ()
+    district: tuple = ()
+    commune: tuple = ()
+    sector: tuple = ()
+    status: tuple = ()
+    eia_required: bool | None = None
+    eia_status: tuple = ()
+    funding_source: tuple = ()
+    q: str | None = None
+
+    def only_statistics_dimensions(self):
+        """True when per-area statistics (by year, sector and area) can answer without reading projects."""
+        return not (self.status or self.eia_required is not None or self.eia_status or self.funding_source or self.q)
+
+    def as_params(self):
+        """The normalised query parameters (sorted lists, canonical year), used in cache keys and links."""
+        params = {}
+        if self.year_from is not None:
+            same = self.year_from == self.year_to
+            params["year"] = str(self.year_from) if same else f"{self.year_from}-{self.year_to}"
+        for name in ("province", "district", "commune", "sector", "status", "eia_status", "funding_source"):
+            if getattr(self, name):
+                params[name] = ",".join(getattr(self, name))
+        if self.eia_required is not None:
+            params["eia_required"] = "yes" if self.eia_required else "no"
+        if self.q:
+            params["q"] = self.q
+        return params
+
+
+def parse_filters(args, area_codes, first_year=2014, last_year=2019):
+    """Validate the filter parameters of ``args`` (a mapping of str to str) into ``Filters``.
+
+    ``area_codes`` is the set of stored area codes; an unknown code is an error, not an empty result.
+    """
+    values = {}
+    year = _get(args, "year")
+    if year is not None:
+        values["year_from"], values["year_to"] = _parse_years(year, first_year, last_year)
+    for level in ("province", "district", "commune"):
+        values[level] = _parse_codes(args, level, area_codes)
+    for name, choices in CHOICES.items():
+        values[name] = _parse_choices(args, name, choices)
+    values["eia_required"] = _parse_yes_no(args, "eia_required")
+    query = _get(args, "q")
+    if query is not None:
+        if len(query) > MAX_QUERY_LENGTH:
+            raise FilterError("q", query[:20] + "...", f"at most {MAX_QUERY_LENGTH} characters")
+        values["q"] = " ".join(query.split()) or None
+    return Filters(**values)
+
+
+def _get(args, name):
+    value = args.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value if value else None
+
+
+def _parse_years(text, first, last):
+    expected = f"a year from {first} to {last}, or a range such as {first}-{last}"
+    match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{4}))?", text)
+    if not match:
+        raise FilterError("year", text, expected)
+    start, end = int(match.group(1)), int(match.group(2) or match.group(1))
+    if not (first <= start <= end <= last):
+        raise FilterError("year", text, expected)
+    return start, end
+
+
+def _split(args, name):
+    value = _get(args, name)
+    return [] if value is None else [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _parse_codes(args, level, area_codes):
+    codes = []
+    for raw in _split(args, level):
+        code = raw.upper().removeprefix("KH")
+        if not re.fullmatch(rf"\d{{{CODE_LENGTH[level]}}}", code) or code not in area_codes:
+            raise FilterError(level, raw, f"a {level} code of {CODE_LENGTH[level]} digits that exists "
+                                          "(see /api/v1/places)")
+        codes.append(code)
+    return tuple(sorted(set(codes)))
+
+
+def _parse_choices(args, name, choices):
+    picked = []
+    for value in _split(args, name):
+        if value not in choices:
+            raise FilterError(name, value, f"one or more of {', '.join(choices)} (comma-separated)")
+        picked.append(value)
+    return tuple(sorted(set(picked)))
+
+
+def _parse_yes_no(args, name):
+    value = _get(args, name)
+    if value is None:
+        return None
+    folded = value.casefold()
+    if folded in ("yes", "true", "1"):
+        return True
+    if folded in ("no", "false", "0"):
+        return False
+    raise FilterError(name, value, "yes or no")
+
+
+def project_conditions(filters):
+    """SQL conditions on ``Project`` for the filters (all combined with AND)."""
+    p, conditions = Project, []
+    if filters.year_from is not None:
+        conditions.append(p.fiscal_year.between(filters.year_from, filters.year_to))
+    for level, column in (("province", p.province_code), ("district", p.district_code), ("commune", p.commune_code)):
+        if getattr(filters, level):
+            conditions.append(column.in_(getattr(filters, level)))
+    for name in ("sector", "status", "eia_status", "funding_source"):
+        if getattr(filters, name):
+            conditions.append(getattr(p, name).in_(getattr(filters, name)))
+    if filters.eia_required is not None:
+        conditions.append(p.eia_required.is_(filters.eia_required))
+    if filters.q:
+        for word in filters.q.split(" "):
+            literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # words, not wildcards
+            pattern = f"%{literal.casefold()}%"
+            conditions.append(sa.or_(sa.func.lower(p.title_en).like(pattern, escape="\\"),
+                                     p.title_km.like(f"%{literal}%", escape="\\"),
+                                     sa.func.lower(p.project_id).like(pattern, escape="\\")))
+    return conditions

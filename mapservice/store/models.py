@@ -1,0 +1,138 @@
+"""The stored model: admin areas, code aliases, name variants, projects, import batches, per-area statistics, data version."""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+LEVELS = ("province", "district", "commune")
+CODE_LENGTH = {"province": 2, "district": 4, "commune": 6}
+JOIN_STATUSES = ("agree", "conflict", "code_only", "point_only", "unmatched")
+PRECISIONS = ("exact", "commune")
+DATE_COLUMNS = ["planned_start", "planned_end", "actual_start", "actual_end"]
+# west, south, east, north: a project point outside this box is refused at import
+CAMBODIA_BOUNDS = (102.2, 10.2, 107.8, 14.8)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AdminArea(Base):
+    """A province, district or commune of the 2014 NCDD set, with full and display geometry."""
+
+    __tablename__ = "admin_area"
+    code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(8), index=True)
+    parent_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
+    name_km: Mapped[str] = mapped_column(sa.Text)
+    name_en: Mapped[str] = mapped_column(sa.Text)
+    unit_type_km: Mapped[str | None] = mapped_column(sa.Text)
+    unit_type_en: Mapped[str | None] = mapped_column(sa.Text)
+    area_km2: Mapped[float] = mapped_column(sa.Float)
+    label_lon: Mapped[float] = mapped_column(sa.Float)
+    label_lat: Mapped[float] = mapped_column(sa.Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    geom_display = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class CodeAlias(Base):
+    """A code that is not in the 2014 set (KH p-code, 2019 re-code) and the 2014 code it stands for."""
+
+    __tablename__ = "code_alias"
+    code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    code_2014: Mapped[str] = mapped_column(sa.String(6))
+    method: Mapped[str] = mapped_column(sa.Text)
+
+
+class NameVariant(Base):
+    """Another Latin spelling of an area's name (from the gazetteer's later snapshots), found by place search."""
+
+    __tablename__ = "name_variant"
+    code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+
+
+class ImportBatch(Base):
+    """One loaded file: where it came from, what it held, what was refused."""
+
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    source_file: Mapped[str] = mapped_column(sa.Text)
+    source_format: Mapped[str] = mapped_column(sa.String(16))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    imported_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    rows_read: Mapped[int] = mapped_column(sa.Integer)
+    rows_loaded: Mapped[int] = mapped_column(sa.Integer)
+    rows_rejected: Mapped[int] = mapped_column(sa.Integer)
+    rejected_rows: Mapped[list] = mapped_column(sa.JSON, default=list)
+    is_sample: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class Project(Base):
+    """One infrastructure project with its open-contracting record and its place in the join."""
+
+    __tablename__ = "project"
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    pid_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    pid_url: Mapped[str | None] = mapped_column(sa.Text)
+    title_km: Mapped[str | None] = mapped_column(sa.Text)
+    title_en: Mapped[str | None] = mapped_column(sa.Text)
+    sector: Mapped[str] = mapped_column(sa.String(32), index=True)
+    project_type: Mapped[str | None] = mapped_column(sa.String(32))
+    status: Mapped[str | None] = mapped_column(sa.String(32))
+    fiscal_year: Mapped[int] = mapped_column(sa.Integer, index=True)
+    funding_source: Mapped[str | None] = mapped_column(sa.String(64))
+    planned_start: Mapped[date | None] = mapped_column(sa.Date)
+    planned_end: Mapped[date | None] = mapped_column(sa.Date)
+    actual_start: Mapped[date | None] = mapped_column(sa.Date)
+    actual_end: Mapped[date | None] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="KHR")
+    budget: Mapped[int | None] = mapped_column(sa.BigInteger)
+    contract_value: Mapped[int | None] = mapped_column(sa.BigInteger)
+    expenditure: Mapped[int | None] = mapped_column(sa.BigInteger)
+    cs_fund: Mapped[int | None] = mapped_column(sa.BigInteger)
+    local_contribution: Mapped[int | None] = mapped_column(sa.BigInteger)
+    contract_number: Mapped[str | None] = mapped_column(sa.Text)
+    awarded_tenderer: Mapped[str | None] = mapped_column(sa.Text)
+    number_of_bidders: Mapped[int | None] = mapped_column(sa.Integer)
+    eia_required: Mapped[bool | None] = mapped_column(sa.Boolean)
+    eia_status: Mapped[str | None] = mapped_column(sa.String(32))
+    eia_document_url: Mapped[str | None] = mapped_column(sa.Text)
+    village_code: Mapped[str | None] = mapped_column(sa.String(8))
+    stated_code: Mapped[str | None] = mapped_column(sa.String(16))
+    point_code: Mapped[str | None] = mapped_column(sa.String(6))
+    commune_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
+    district_code: Mapped[str | None] = mapped_column(sa.String(4), index=True)
+    province_code: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    join_status: Mapped[str] = mapped_column(sa.String(12), index=True)
+    location_precision: Mapped[str | None] = mapped_column(sa.String(8))
+    quality_flags: Mapped[str | None] = mapped_column(sa.Text)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    is_sample: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+
+
+class AreaStatistic(Base):
+    """Totals of the projects an area holds, per year and sector (rebuilt inside each import)."""
+
+    __tablename__ = "area_statistic"
+    level: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    area_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    sector: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    project_count: Mapped[int] = mapped_column(sa.Integer)
+    budget: Mapped[int] = mapped_column(sa.BigInteger)
+    contract_value: Mapped[int] = mapped_column(sa.BigInteger)
+    expenditure: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class DataVersion(Base):
+    """A counter bumped by every import; caches and ETags key on it."""
+
+    __tablename__ = "data_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime)

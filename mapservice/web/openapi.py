@@ -1,0 +1,73 @@
+"""The OpenAPI 3 document, built from the routes themselves: a view declares its summary and parameters
+with ``@documented``; ``build_openapi`` walks the app's URL map. A route without a declaration is an error
+(tests/test_openapi.py), so the document cannot drift from the code."""
+import re
+
+from mapservice.formats.parameters import FILTERS, LANG, PAGING
+from mapservice.read.filters import FilterError, UnknownParameter
+
+ERROR = {"description": "The request is not valid, or the resource does not exist",
+         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",),
+               without=()):
+    """Declare a view's OpenAPI operation (summary, parameters, response media types); ``without`` names shared
+    filters the view does not take (check_query then refuses them)."""
+    def wrap(view):
+        shared = [p for p in FILTERS if p["name"] not in without] if filters else []
+        view.openapi = {
+            "summary": summary, "description": (view.__doc__ or "").strip(), "tags": list(tags),
+            "parameters": shared + (PAGING if paging else []) + list(parameters),
+            "media_types": list(media_types),
+        }
+        return view
+    return wrap
+
+
+def check_query(view, args):
+    """Refuse a query parameter that a documented view does not declare (a typo such as ``yeer=2016`` would
+    otherwise be ignored and answer with everything), naming it and the parameters the endpoint takes."""
+    spec = getattr(view, "openapi", None)
+    if spec is None:
+        return
+    allowed = [p["name"] for p in spec["parameters"]] + [LANG["name"]] * (LANG not in spec["parameters"])
+    for name in args:
+        if name not in allowed:
+            raise UnknownParameter(name, allowed)
+        values = args.getlist(name)
+        if len(values) > 1:  # only the first would count, silently
+            raise FilterError(name, "&".join(values), "one value (several codes or choices go comma-separated)")
+
+
+def build_openapi(app, server_url):
+    """The OpenAPI 3.0 document of every documented route."""
+    paths = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        spec = getattr(app.view_functions[rule.endpoint], "openapi", None)
+        if spec is None or "GET" not in rule.methods:
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path_parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                           for name in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule.rule)]  # in path order
+        paths[path] = {"get": {
+            "operationId": rule.endpoint.replace(".", "_"), "summary": spec["summary"],
+            "description": spec["description"], "tags": spec["tags"],
+            "parameters": path_parameters + spec["parameters"],
+            "responses": {"200": {"description": "OK", "content": {m: {} for m in spec["media_types"]}},
+                          "304": {"description": "Not modified (the ETag given in If-None-Match still holds)"},
+                          "400": ERROR, "404": ERROR},
+        }}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Cambodia sub-national infrastructure projects", "version": "1.0.0",
+                 "description": "Projects 2014-2019 joined to provinces, districts and communes; layers, "
+                                "statistics, downloads. Khmer and English.",
+                 "license": {"name": "Code: MIT; data: see /about"}},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {"schemas": {"Error": {
+            "type": "object", "required": ["ok", "error", "status"],
+            "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
+                           "status": {"type": "integer"}}}}},
+    }
