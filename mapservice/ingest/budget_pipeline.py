@@ -95,11 +95,15 @@ def store_budgets(session_factory, rows, summary, source_format, sha256, clock, 
 
 def budget_rows(frame, batch_id, sample):
     """Rows for the budget table from a typed frame (area_code, level, fiscal_year, kind, line, approved, actual)."""
-    out = frame[["area_code", "fiscal_year", "kind", "line", "level", "approved", "actual"]].copy()
-    out["is_sample"], out["batch_id"] = bool(sample), batch_id
-    out = out.astype(object).where(out.notna(), None)
-    return [{k: (int(v) if k in ("fiscal_year", "approved", "actual") and v is not None else v)
-             for k, v in row.items()} for row in out.to_dict("records")]
+    def values(name, number=False):
+        column = frame[name].astype(object)
+        return [None if pd.isna(v) else int(v) if number else v for v in column]
+
+    columns = {"area_code": values("area_code"), "fiscal_year": values("fiscal_year", True),
+               "kind": values("kind"), "line": values("line"), "level": values("level"),
+               "approved": values("approved", True), "actual": values("actual", True)}
+    keys = [*columns, "is_sample", "batch_id"]
+    return [dict(zip(keys, (*row, bool(sample), batch_id))) for row in zip(*columns.values())]
 
 
 def project_spending(session):
@@ -124,8 +128,9 @@ def import_sample_budgets(session_factory, config, seed):
     if not areas["district"]:
         raise SourceError("no districts are stored; run `mapservice import-boundaries` first")
     years = range(config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"] + 1)
-    frame = sample_budgets.generate_sample_budgets(areas, spent, years, seed=seed)
     clock = Stopwatch()
+    frame = sample_budgets.generate_sample_budgets(areas, spent, years, seed=seed)
+    clock.lap("generate")
     summary = ImportSummary(source=f"{sample_budgets.SAMPLE_MARK} budget generator (seed={seed})",
-                            rows_read=len(frame), rows_loaded=len(frame))
+                            rows_read=len(frame), rows_loaded=len(frame), seconds=clock.laps)
     return store_budgets(session_factory, frame, summary, SAMPLE_FORMAT, f"budget-seed-{seed}", clock, sample=True)
