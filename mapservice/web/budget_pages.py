@@ -16,6 +16,12 @@ blueprint = Blueprint("budget_pages", __name__)
 maps.register_page_hooks(blueprint)
 
 
+@blueprint.app_template_global()
+def budget_years(code):
+    """The years of an area's stored budget (the area page links to their infographics)."""
+    return budgets.budget_years(g.session, code) if "session" in g else []
+
+
 def _figures(code, year):
     """The area and its infographic figures, or 404 / 400 naming what is wrong."""
     first, last = years()
