@@ -3,6 +3,7 @@ lengths, changes from the previous year), and the rendered page as an A4 PDF or 
 Facebook. WeasyPrint lays out the HTML with Pango and HarfBuzz, so Khmer is shaped as in a browser; the PNG is that
 PDF rasterised by PDFium. No Flask: the HTML comes in as text."""
 import io
+import logging
 from collections import namedtuple
 
 from mapservice.config import PROJECT_ROOT
@@ -17,6 +18,7 @@ SIZES = {
 }
 A4 = Size("a4", None, None, "size-a4")
 STYLESHEETS = [PROJECT_ROOT / "static" / "css" / name for name in ("budget.css", "budget-print.css")]
+logger = logging.getLogger(__name__)
 POINTS_PER_CSS_PIXEL = 0.75  # PDF points are 1/72 in, CSS pixels 1/96 in
 
 
@@ -102,6 +104,8 @@ def render_png(html, size):
 
     pdf = pypdfium2.PdfDocument(render_pdf(html, size))
     try:
+        if len(pdf) > 1:  # budget-print.css lays each size out for one page; this one did not fit
+            logger.warning("infographic %s: %d pages, the PNG shows the first", size.name, len(pdf))
         page = pdf[0]
         bitmap = page.render(scale=1 / POINTS_PER_CSS_PIXEL)
         image = bitmap.to_pil()

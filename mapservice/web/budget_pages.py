@@ -1,6 +1,6 @@
 """The budget infographic of a district or commune and year: the page (Khmer first), its JSON twin, and the same
 infographic as a PNG for Facebook (1200x630, 1080x1080) and an A4 PDF for the public forum."""
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
 from mapservice.formats import infographic

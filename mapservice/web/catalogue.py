@@ -48,7 +48,8 @@ def _document(name, mimetype, build):
 def data_package():
     """The Frictionless Data Package descriptor (validated with frictionless in tests)."""
     return _document("datapackage", "application/json", lambda metadata, base_url, inputs: catalogue.data_package(
-        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"], budgets=inputs["budgets"]))
+        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"],
+        budgets=inputs["budgets"]))
 
 
 @blueprint.get("/catalog.jsonld")
