@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mapservice import cli
-from mapservice.ingest.budget_pipeline import import_budgets, import_sample_budgets
+from mapservice.ingest import sample_budgets
+from mapservice.ingest.budget_pipeline import import_budgets, project_spending
 from mapservice.ingest.budget_records import BudgetCodeBook, validate_budgets
 from mapservice.ingest.budget_template import BUDGET_COLUMNS, read_budget_template
 from mapservice.ingest.pipelines import ImportRefused
@@ -185,11 +186,17 @@ def test_cli_import_budgets_reports_like_import_projects(db, tmp_path, capsys):
 
 
 def test_sample_budgets_cover_every_area_year_and_hold_the_projects(db, capsys):
+    import_budgets(db.sessions, db.config, FIXTURES / "budgets_km.csv")  # a real area-year: the sample keeps it
     assert cli.main(["--database-url", db.config["DATABASE_URL"], "sample", "--projects", "600", "--seed", "5"]) == 0
     assert re.search(r"SAMPLE: these [\d,]+ budget lines are generated sample data, not real budgets",
                      capsys.readouterr().out)
     areas = db.scalar("SELECT count(*) FROM admin_area WHERE level IN ('district', 'commune')")
     assert db.scalar("SELECT count(*) FROM (SELECT DISTINCT area_code, fiscal_year FROM budget) x") == areas * 6
+    assert db.rows("SELECT kind, line, approved, actual, is_sample FROM budget WHERE area_code = '0105' "
+                   "AND fiscal_year = 2016 ORDER BY kind, line") == [
+        ("expenditure", "development", 430000000, None, False),
+        ("revenue", "dm_fund_development", 380000000, 372500000, False),
+        ("revenue", "dm_fund_general", 420000000, 418000000, False)]
     short = db.rows("""SELECT s.level, s.area_code, s.fiscal_year FROM
                          (SELECT level, area_code, fiscal_year, sum(expenditure) AS spent FROM area_statistic
                           WHERE level IN ('district', 'commune') GROUP BY level, area_code, fiscal_year) s
@@ -199,23 +206,23 @@ def test_sample_budgets_cover_every_area_year_and_hold_the_projects(db, capsys):
     assert short == []  # a district-year's (and a commune-year's) development spending holds its projects'
     assert db.scalar("SELECT count(*) FROM budget b JOIN area_statistic s ON s.area_code = b.area_code "
                      "AND s.fiscal_year = b.fiscal_year WHERE b.line = 'development' AND s.expenditure > 0") > 100
-    query = ("SELECT area_code, fiscal_year, kind, line, approved, actual FROM budget WHERE is_sample "
-             "ORDER BY area_code, fiscal_year, kind, line")
-    lines = db.rows(query)
-    raw = pd.DataFrame(lines, columns=["area_code", "fiscal_year", "kind", "budget_line", "approved", "actual"])
+    # every generated line passes the validator; the same inputs and seed give the same budgets
+    lines = pd.DataFrame(db.rows("SELECT area_code, level, fiscal_year, kind, line, approved, actual FROM budget "
+                                 "WHERE is_sample"), columns=sample_budgets.COLUMNS)
+    raw = lines.rename(columns={"line": "budget_line"}).astype(str).assign(line=range(2, len(lines) + 2))
     book = BudgetCodeBook(*(set(c for (c,) in db.rows(f"SELECT code FROM admin_area WHERE level = '{level}'"))
                             for level in ("district", "commune")))
-    assert validate_budgets(raw.astype(str).assign(line=range(2, len(raw) + 2)), book)[1] == []
-    # a real area-year is never replaced by a new sample; the same seed gives the same sample
-    import_budgets(db.sessions, db.config, FIXTURES / "budgets_km.csv")
-    again = import_sample_budgets(db.sessions, db.config, seed=5)
-    assert db.rows("SELECT kind, line, approved, actual, is_sample FROM budget WHERE area_code = '0105' "
-                   "AND fiscal_year = 2016 ORDER BY kind, line") == [
-        ("expenditure", "development", 430000000, None, False),
-        ("revenue", "dm_fund_development", 380000000, 372500000, False),
-        ("revenue", "dm_fund_general", 420000000, 418000000, False)]
-    assert db.rows(query) == [r for r in lines if r[:2] != ("0105", 2016)] and again.rows_loaded == len(db.rows(query))
-    assert db.scalar("SELECT count(*) FROM import_batch WHERE source_format = 'budget-sample' AND is_sample") == 2
+    assert validate_budgets(raw, book)[1] == []
+    with db.sessions() as session:
+        spent = project_spending(session)
+    codes = {level: sorted(book.districts if level == "district" else book.communes) for level in ("district", "commune")}
+    generated = sample_budgets.generate_sample_budgets(codes, spent, range(2014, 2020), seed=5)
+    pd.testing.assert_frame_equal(generated, sample_budgets.generate_sample_budgets(codes, spent, range(2014, 2020), 5))
+    kept = generated[~((generated["area_code"] == "0105") & (generated["fiscal_year"] == 2016))]
+    key = ["area_code", "fiscal_year", "kind", "line"]
+    pd.testing.assert_frame_equal(kept.sort_values(key, ignore_index=True).astype(str),
+                                  lines.sort_values(key, ignore_index=True).astype(str))
+    assert db.scalar("SELECT count(*) FROM import_batch WHERE source_format = 'budget-sample' AND is_sample") == 1
 
 
 # ------------------------------------------------------------------------- conservation: what users are shown
