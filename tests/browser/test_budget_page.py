@@ -1,5 +1,5 @@
 """The budget infographic in headless Chromium: the Khmer page on a 360 px phone (no sideways scrolling, the
-imported numbers in the bars, no script at all), and the project popup's link to its district's budget.
+imported numbers in the bars, no script at all, no serious axe-core violation), and the project popup's link to its district's budget.
 SpatiaLite only, on the browser tests' live server (the numbers are tested on both databases in test_budgets.py)."""
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -9,6 +9,7 @@ from PIL import Image, ImageStat
 
 from mapservice.ingest.budget_pipeline import import_budgets
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_accessibility import axe_violations
 from tests.browser.test_map import open_popup, project_url
 from tests.test_budgets import imported
 
@@ -50,6 +51,8 @@ def test_the_infographic_on_a_phone_in_khmer(budgets, open_page):
     page.screenshot(path=str(target), full_page=True)
     with Image.open(target) as image:
         assert image.size[0] == 720 and ImageStat.Stat(image.convert("L")).stddev[0] > 10
+    violations = axe_violations(page)
+    assert violations == [], "\n".join(violations)
     link = urlsplit(page.get_attribute("[data-link=map]", "href"))
     assert (link.path, parse_qs(link.query)) == ("/", {"lang": ["km"], "year": ["2016"], "district": ["0105"]})
     page.click("[data-link=map]")
