@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from mapservice import cli
+from mapservice.formats import budgets as budget_files
 from mapservice.ingest import sample_budgets
 from mapservice.ingest.budget_pipeline import import_budgets, project_spending
 from mapservice.ingest.budget_records import BudgetCodeBook, validate_budgets
@@ -355,3 +356,14 @@ def test_catalogue_and_layer_carry_the_budgets(budget_site):
     assert values["0105"]["value"] == round(sum(v[1] for v in expenditure) / sum(v[0] for v in expenditure), 4)
     assert values["0109"]["approved"] is None and values["0109"]["class"] is None
     assert client.get("/api/v1/layers/budget_by_area?level=province").status_code == 400
+
+
+def test_the_budget_csv_neutralises_formulas():
+    record = {field: None for field in budget_files.FIELDS} | {
+        "area_code": "0105", "name_en": "=HYPERLINK(\"http://x\")", "name_km": "+ចង្ហា", "line_name_en": "@SUM(A1)",
+        "line_name_km": "-1", "fiscal_year": 2016, "approved": 5, "actual": 0, "is_sample": False}
+    text = budget_files.write_budget_csv([record], "en").decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert (row["Area (English)"], row["Area (Khmer)"], row["Line (English)"], row["Line (Khmer)"]) == (
+        "'=HYPERLINK(\"http://x\")", "'+ចង្ហា", "'@SUM(A1)", "'-1")
+    assert (row["Approved (riel)"], row["Actual (riel)"], row["Sample data"]) == ("5", "0", "false")
