@@ -7,7 +7,7 @@ from mapservice.formats import infographic
 from mapservice.read import areas, budgets
 from mapservice.read.filters import FilterError
 from mapservice.store.budget_vocabulary import BUDGET_LEVELS
-from mapservice.web import i18n, maps
+from mapservice.web import i18n, maps, pages
 from mapservice.web.api import years
 from mapservice.web.downloads import attachment
 from mapservice.web.http_cache import cached_body
@@ -47,7 +47,7 @@ def infographic_page(code, year):
     area, figures = _figures(code, year)
     scope = {area.level: area.code}
     return render_template(
-        "budget.html", figures=figures, view=_view(figures), ancestors=_ancestors(area),
+        "budget.html", figures=figures, view=_view(figures), ancestors=pages._ancestors(area.code),
         years=budgets.budget_years(g.session, area.code), sizes=list(infographic.SIZES),
         map_url=url_for("pages.index", lang=i18n.current_language(), year=figures["fiscal_year"], **scope),
         csv_url=url_for("budgets.list_budgets", format="csv", year=figures["fiscal_year"], level=area.level,
@@ -96,9 +96,3 @@ def _file(code, year, extension, size, render):
     response.set_etag(etag)
     return response
 
-
-def _ancestors(area):
-    """The province (and district) holding an area, as dicts with code and names."""
-    geometry = g.snapshot.areas.areas
-    return [{"code": area.code[:length], **geometry[level][area.code[:length]]}
-            for level, length in (("province", 2), ("district", 4)) if len(area.code) > length]
