@@ -1,4 +1,4 @@
-"""The `mapservice` command: init, import-boundaries, import-projects, sample, locate, report, serve."""
+"""The `mapservice` command: init, import-boundaries, import-projects, import-budgets, sample, locate, report, serve."""
 import argparse
 import json
 import logging
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mapservice.config import ConfigError, load_config
 from mapservice.formats.located import write_located_csv
-from mapservice.ingest import pipelines
+from mapservice.ingest import budget_pipeline, pipelines
 from mapservice.ingest.points import read_points_csv
 from mapservice.ingest.records import SourceError
 from mapservice.read import quality
@@ -38,6 +38,12 @@ def build_parser():
     projects.add_argument("--year", type=int, help="fiscal year of a PID report")
     projects.add_argument("--province", help="province code of a PID report (resolves commune names)")
     projects.add_argument("--rejected-json", help="also write the rejected rows to this JSON file")
+    budgets = commands.add_parser("import-budgets", help="import a file of district/commune budgets as one batch "
+                                  "(docs/budget-template.md)")
+    budgets.add_argument("file")
+    budgets.add_argument("--skip-invalid", action="store_true", help="load the valid area-years, report the rest")
+    budgets.add_argument("--sheet", help="the XLSX sheet (default: the one named budgets, else the first)")
+    budgets.add_argument("--rejected-json", help="also write the rejected rows to this JSON file")
     sample = commands.add_parser("sample", help="generate and load the SAMPLE dataset (replaces earlier sample data)")
     sample.add_argument("--projects", type=int, default=15000)
     sample.add_argument("--seed", type=int, default=1)
@@ -113,6 +119,17 @@ def run_sample(args, config):
     summary = pipelines.import_sample(factory, config, args.projects, args.seed, output=args.output, progress=_progress)
     _print_summary(summary)
     print(f"{sample.SAMPLE_MARK}: these {summary.rows_loaded:,} projects are generated sample data, not real records")
+    budgets = budget_pipeline.import_sample_budgets(factory, config, args.seed)
+    _print_budget_summary(budgets)
+    print(f"{sample.SAMPLE_MARK}: these {budgets.rows_loaded:,} budget lines are generated sample data, not real budgets")
+
+
+def run_import_budgets(args, config):
+    summary = budget_pipeline.import_budgets(_session_factory(config), config, args.file,
+                                             skip_invalid=args.skip_invalid, sheet=args.sheet)
+    _print_budget_summary(summary)
+    _print_rejected(summary.rejected)
+    _write_rejected(args, summary.rejected)
 
 
 def run_locate(args, config):
@@ -151,6 +168,12 @@ def _print_summary(summary):
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
 
 
+def _print_budget_summary(summary):
+    print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} budget lines, "
+          f"rejected {len(summary.rejected):,} reason(s)")
+    print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
+
+
 def _print_rejected(rejected, limit=50):
     for item in rejected[:limit]:
         print(f"  line {item['line']}: {item['reason']}", file=sys.stderr)
@@ -165,6 +188,7 @@ def _write_rejected(args, rejected):
 
 COMMANDS = {
     "init": run_init, "import-boundaries": run_import_boundaries, "import-projects": run_import_projects,
+    "import-budgets": run_import_budgets,
     "sample": run_sample, "locate": run_locate, "report": run_report, "serve": run_serve,
 }
 

@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# SpatiaLite for the embedded database; Khmer fonts for the PNG maps the service renders
-apt_packages=(libsqlite3-mod-spatialite python3-venv fonts-khmeros fonts-noto-core)
+# SpatiaLite for the embedded database; Khmer fonts for the PNG maps the service renders; Pango and HarfBuzz for
+# WeasyPrint, which lays out the budget infographic's PDF and PNG with Khmer shaped correctly
+apt_packages=(libsqlite3-mod-spatialite python3-venv fonts-khmeros fonts-noto-core
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [ "${1:-}" = "test" ]; then
   # PostGIS for the second database, GDAL's OGC API client, Chromium for the browser tests
   apt_packages+=(postgresql-15 postgresql-15-postgis-3 gdal-bin chromium chromium-driver)

@@ -57,9 +57,9 @@ TEMPLATE_COLUMNS = {
 }
 SECTOR_OF_LABEL = {labels[0]: code for code, labels in vocabulary.SECTORS.items()}  # "Well / water supply" -> well
 LAYER_KINDS = {"project_points": "points", "project_count": "choropleth", "expenditure": "choropleth",
-               "budget_vs_actual": "choropleth", "admin_outlines": "outline"}
+               "budget_vs_actual": "choropleth", "budget_by_area": "choropleth", "admin_outlines": "outline"}
 CLASSIFICATIONS = {"project_points": "quantiles", "project_count": "quantiles", "expenditure": "natural_breaks",
-                   "budget_vs_actual": "fixed", "admin_outlines": None}
+                   "budget_vs_actual": "fixed", "budget_by_area": "fixed", "admin_outlines": None}
 ALL_FILTERS = ["year", "province", "district", "commune", "sector", "status", "eia_required", "eia_status",
                "funding_source", "q"]
 CHOROPLETHS = ("project_count", "expenditure", "budget_vs_actual")
@@ -314,8 +314,10 @@ def test_layers_lists_every_layer_with_titles_legend_filters_popup_and_classific
             assert not any("\u1780" <= ch <= "\u17ff" for ch in layer[key]["en"]), (name, key)
         assert layer["kind"] == LAYER_KINDS[name]
         assert layer["classification"] == CLASSIFICATIONS[name]
-        assert layer["levels"] == list(LEVELS)
-        assert layer["filters"] == (["province", "district", "commune"] if name == "admin_outlines" else ALL_FILTERS)
+        budgets = name == "budget_by_area"  # budgets are per district and commune, filtered by area and year
+        assert layer["levels"] == (["district", "commune"] if budgets else list(LEVELS))
+        assert layer["filters"] == (["province", "district", "commune"] if name == "admin_outlines" else
+                                    ["year", "province", "district", "commune"] if budgets else ALL_FILTERS)
         assert layer["url"] == f"http://localhost/api/v1/layers/{name}"
         data = api.get(layer["url"])
         assert (data.status_code, data.mimetype) == (200, GEOJSON)

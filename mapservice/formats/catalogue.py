@@ -6,6 +6,7 @@ Both documents depend only on the data (and the public address): the web module 
 import math
 from datetime import datetime, timezone
 
+from mapservice.formats import budgets as budget_files
 from mapservice.formats import datasets, downloads
 from mapservice.formats.downloads import SAMPLE_NOTICE
 from mapservice.read.projects import RECORD_FIELDS
@@ -36,6 +37,7 @@ KIND_KEYWORDS = {
     "projects": ["projects", "open contracting", "OC4IDS"],
     "province-projects": ["province", "number of projects"],
     "province-expenditure": ["province", "actual expenditure"],
+    "budgets": ["district", "commune", "revenue", "expenditure", "fiscal data"],
 }
 
 
@@ -98,8 +100,9 @@ def all_dataset_metadata(context, data_version, base_url, first_year, last_year)
                                for i in datasets.dataset_ids(first_year, last_year))]
 
 
-def data_package(dataset_metadata, data_version, base_url, sample, sources=()):
-    """A Frictionless Data Package: the project download (CSV, with its schema) and the 12 dataset CSVs.
+def data_package(dataset_metadata, data_version, base_url, sample, sources=(), budgets=False):
+    """A Frictionless Data Package: the project download (CSV, with its schema) and the 12 dataset CSVs, and the
+    budgets CSV when budgets are loaded.
 
     ``created`` (the spec's only date) is when the data last changed: the latest import still holding projects."""
     resources = [{
@@ -115,6 +118,8 @@ def data_package(dataset_metadata, data_version, base_url, sample, sources=()):
             "path": meta["links"]["csv"], "format": "csv", "mediatype": "text/csv", "encoding": "utf-8-sig",
             "schema": {"fields": _dataset_fields(meta), "primaryKey": ["province_code"]},
         })
+    if budgets:
+        resources.append(budget_files.budget_resource(f"{base_url}/api/v1/budgets?format=csv&lang=en", sample))
     _, modified = import_dates(sources)
     return {
         "name": "cambodia-subnational-infrastructure-projects", "id": f"{base_url}/datapackage.json",
@@ -178,7 +183,16 @@ def _spatial(bbox):
             "skos:prefLabel": "Cambodia"}
 
 
-def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(), bbox=None):
+def _budget_dataset(base_url, sample, shared):
+    """The budgets' dcat:Dataset (when budgets are loaded): JSON, CSV, XLSX and the Fiscal Data Package."""
+    meta = budget_files.dcat_dataset(base_url, sample, marked)
+    entry = _dataset(meta["identifier"], meta["url"], meta["title"], meta["description"], "budgets", "2014-01-01",
+                     "2019-12-31", f"{base_url}/data#budgets", shared)
+    entry["dcat:distribution"] = [_distribution(url, fmt, title) for url, fmt, title in meta["distributions"]]
+    return entry
+
+
+def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(), bbox=None, budgets=False):
     """A DCAT-AP style catalogue in JSON-LD: the projects dataset and the 12 province-by-year datasets.
 
     Every dataset has the same publisher, licence, version (``package_version``), bbox (``bbox``: [west, south,
@@ -202,6 +216,8 @@ def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(),
         entry["dcat:distribution"] = [_distribution(url, fmt, f"{meta['id']}.{fmt}")
                                       for fmt, url in meta["links"].items() if fmt != "metadata"]
         entries.append(entry)
+    if budgets:
+        entries.append(_budget_dataset(base_url, sample, shared))
     issued, modified = shared["dates"]
     return {
         "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",

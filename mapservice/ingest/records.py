@@ -46,10 +46,11 @@ class CodeBook:
 
 
 class RecordErrors:
-    """Collects one reason per (row, column); a row with any reason is rejected."""
+    """Collects one reason per (row, column); a row with any reason is rejected. Each reason names the row's
+    ``line`` and its ``key`` (the project id; budgets give their own key column)."""
 
-    def __init__(self, frame):
-        self.frame = frame
+    def __init__(self, frame, key="project_id"):
+        self.frame, self.key = frame, key
         self.items = []
 
     def add(self, mask, column, reason_of_value, values=None):
@@ -58,9 +59,9 @@ class RecordErrors:
             return
         rows = self.frame.loc[mask]
         shown = (self.frame[column] if values is None else values)[mask]
-        for line, project_id, value in zip(rows["line"], rows["project_id"], shown):
+        for line, key, value in zip(rows["line"], rows[self.key], shown):
             self.items.append({
-                "line": int(line), "project_id": None if _blank(project_id) else str(project_id),
+                "line": int(line), self.key: None if _blank(key) else str(key),
                 "column": column, "reason": reason_of_value(value),
             })
 

@@ -102,17 +102,18 @@ def read_template(path, max_bytes, sheet=None):
         raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    records = [_record(line, cells, positions) for line, cells in rows]
+    records = [row_record(line, cells, positions) for line, cells in rows]
     frame = raw_frame(records, columns)
     frame.attrs["ignored_columns"] = ignored
     return frame
 
 
-def _record(line, cells, positions):
+def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
+    """One data row as {"line": line, canonical name: text}; Khmer digits read as Latin in ``digit_columns``."""
     record = {"line": line}
     for name, index in positions.items():
         value = cell(cells, index)
-        record[name] = latin_digits(value) if name in DIGIT_COLUMNS else value
+        record[name] = latin_digits(value) if name in digit_columns else value
     return record
 
 
@@ -123,8 +124,23 @@ def _fold(label):
 
 def _template_positions(path, header):
     """Map each recognised header cell to its canonical column; list the cells that are not ours."""
+    positions, ignored = header_positions(path, header, COLUMNS)
+    missing = [f'{name} ("{COLUMNS[name].en}" or "{COLUMNS[name].km}")'
+               for name in REQUIRED if name not in positions]
+    if "title_km" not in positions and "title_en" not in positions:
+        missing.append("a title (title_km or title_en)")
+    if "commune_code" not in positions and not {"lon", "lat"} <= set(positions):
+        missing.append("a location (commune_code, or lon and lat)")
+    if missing:
+        raise missing_columns_error(path, missing, header)
+    return positions, ignored
+
+
+def header_positions(path, header, columns):
+    """({canonical name: cell index}, [header cells that are not ours]) for a header whose cells may be each
+    column's code, English or Khmer label (``columns``: name -> an object with ``en`` and ``km``)."""
     lookup = {}
-    for name, column in COLUMNS.items():
+    for name, column in columns.items():
         for label in (name, column.en, column.km):
             lookup[_fold(label)] = name
     positions, ignored = {}, []
@@ -138,14 +154,6 @@ def _template_positions(path, header):
             raise SourceError(f'{path}: the columns "{header[positions[name]]}" and "{label}" both mean {name}; '
                               "keep one of them")
         positions[name] = index
-    missing = [f'{name} ("{COLUMNS[name].en}" or "{COLUMNS[name].km}")'
-               for name in REQUIRED if name not in positions]
-    if "title_km" not in positions and "title_en" not in positions:
-        missing.append("a title (title_km or title_en)")
-    if "commune_code" not in positions and not {"lon", "lat"} <= set(positions):
-        missing.append("a location (commune_code, or lon and lat)")
-    if missing:
-        raise missing_columns_error(path, missing, header)
     return positions, ignored
 
 
@@ -215,15 +223,16 @@ def read_csv_table(path, max_bytes):
     return split_header(path, rows, "the file")
 
 
-def read_xlsx_table(path, max_bytes, sheet=None):
-    """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows)."""
+def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
+    """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows): ``sheet``,
+    else the one named ``preferred``, else the first."""
     check_file(path, max_bytes)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
     try:
-        worksheet = _pick_sheet(path, book, sheet)
+        worksheet = _pick_sheet(path, book, sheet, preferred)
         # files written by some tools state a wrong sheet size; forget it and read every row there is
         worksheet.reset_dimensions()
         rows = [(number, [cell_text(value) for value in values])
@@ -233,16 +242,16 @@ def read_xlsx_table(path, max_bytes, sheet=None):
     return split_header(path, rows, f'the sheet "{worksheet.title}"')
 
 
-def _pick_sheet(path, book, sheet):
-    """The sheet asked for, else the one named "projects", else the first."""
+def _pick_sheet(path, book, sheet, preferred):
+    """The sheet asked for, else the one named ``preferred``, else the first."""
     by_name = {name.strip().casefold(): name for name in book.sheetnames}
     if sheet is not None:
         if sheet.strip().casefold() not in by_name:
             raise SourceError(f'{path}: no sheet named "{sheet}"; the workbook has '
                               + ", ".join(f'"{name}"' for name in book.sheetnames))
         return book[by_name[sheet.strip().casefold()]]
-    if "projects" in by_name:
-        return book[by_name["projects"]]
+    if preferred in by_name:
+        return book[by_name[preferred]]
     return book.worksheets[0]
 
 

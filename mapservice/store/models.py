@@ -1,4 +1,5 @@
-"""The stored model: admin areas, code aliases, name variants, projects, import batches, per-area statistics, data version."""
+"""The stored model: admin areas, code aliases, name variants, projects, budgets, import batches, per-area statistics,
+data version."""
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -111,6 +112,22 @@ class Project(Base):
     lon: Mapped[float | None] = mapped_column(sa.Float)
     lat: Mapped[float | None] = mapped_column(sa.Float)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    is_sample: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+
+
+class Budget(Base):
+    """One revenue source or expenditure line of a district's or commune's budget in a fiscal year, in riel
+    (vocabulary: store/budget_vocabulary.py). An import replaces every line of the area-years it holds."""
+
+    __tablename__ = "budget"
+    area_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(12), primary_key=True)  # revenue | expenditure
+    line: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(8), index=True)  # district | commune
+    approved: Mapped[int] = mapped_column(sa.BigInteger)
+    actual: Mapped[int | None] = mapped_column(sa.BigInteger)  # None while the year's accounts are not closed
     is_sample: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
 

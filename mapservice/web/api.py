@@ -87,7 +87,7 @@ def layer(name):
     """One layer as GeoJSON for the filters (cached per data version and parameters)."""
     found = REGISTRY.get(name) or abort(404, f'layer "{name}" does not exist; see /api/v1/layers')
     filters = filters_from_request()
-    level = parse_level(allowed=found.levels) if found.kind != "points" else None
+    level = parse_level(default=found.levels[0], allowed=found.levels) if found.kind != "points" else None
     options = found.parse_options(request.args) if found.parse_options else {}
     body, etag = layer_body(found, filters, level, options)
     response = Response(body, mimetype=GEOJSON)

@@ -6,6 +6,7 @@ version and address (kept in the snapshot's bounded response cache with its ETag
 from flask import Blueprint, Response, current_app, g, request
 
 from mapservice.formats import catalogue
+from mapservice.read.budgets import has_budgets
 from mapservice.web.api import close_session, open_session
 from mapservice.web.downloads import dataset_context
 from mapservice.web.http_cache import cached_body
@@ -21,7 +22,8 @@ def _inputs():
     def build():
         communes = g.snapshot.communes
         return {"context": dataset_context(),
-                "bbox": catalogue.bounding_box(communes.total_bounds if len(communes) else None)}
+                "bbox": catalogue.bounding_box(communes.total_bounds if len(communes) else None),
+                "budgets": has_budgets(g.session)}
     return g.snapshot.memo("catalogue", build)
 
 
@@ -46,7 +48,8 @@ def _document(name, mimetype, build):
 def data_package():
     """The Frictionless Data Package descriptor (validated with frictionless in tests)."""
     return _document("datapackage", "application/json", lambda metadata, base_url, inputs: catalogue.data_package(
-        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"]))
+        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"],
+        budgets=inputs["budgets"]))
 
 
 @blueprint.get("/catalog.jsonld")
@@ -54,4 +57,5 @@ def data_package():
 def dcat():
     """The DCAT catalogue of our datasets in JSON-LD (ckanext-dcat reads it)."""
     return _document("dcat", "application/ld+json", lambda metadata, base_url, inputs: catalogue.dcat_catalogue(
-        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"], inputs["bbox"]))
+        metadata, g.snapshot.version, base_url, g.snapshot.sample, inputs["context"]["sources"], inputs["bbox"],
+        budgets=inputs["budgets"]))

@@ -53,6 +53,12 @@ export function projectPopup(record) {
   const links = el("p", { className: "popup-links" });
   const page = config.urls.projectPage.replace(/_$/, encodeURIComponent(record.project_id)) + `?lang=${lang}`;
   links.append(el("a", { href: page, "data-field": "project_page", text: _("Project page") }));
+  if (record.district_code && record.fiscal_year) {
+    // the district's budget infographic of the project's year: /areas/<district>/budget/<year>
+    const budget = config.urls.areaPage.replace(/_$/, encodeURIComponent(record.district_code))
+      + `/budget/${record.fiscal_year}?lang=${lang}`;
+    links.append(" · ", el("a", { href: budget, "data-field": "budget_page", text: _("District budget") }));
+  }
   if (record.pid_url) {
     links.append(" · ", el("a", { href: record.pid_url, "data-field": "pid_url", rel: "noopener", target: "_blank",
       text: _("PID record") }));
