@@ -4,6 +4,7 @@
 import { el } from "./dom.js";
 
 const root = document.getElementById("details");
+const PHONE = window.matchMedia("(max-width: 600px)"); // where it is a bottom sheet (site.css)
 const content = root.querySelector(".details-content");
 const link = root.querySelector(".details-link");
 let opener = null;
@@ -34,6 +35,8 @@ export function openDetails({ title, titleAttributes = {}, body, page, returnTo 
     link.textContent = page.text;
     link.dataset.field = page.field;
   }
+  // a bottom sheet covers the lower part of the screen: bring the map's top (its zoom buttons) into view above it
+  if (root.hidden && PHONE.matches) root.parentElement.scrollIntoView({ block: "start" });
   root.hidden = false;
   content.scrollTop = 0;
   document.body.classList.add("details-open");

@@ -59,6 +59,14 @@ function postHeight() {
   window.parent.postMessage({ type: "mapservice:height", height }, "*");
 }
 
+// the resize script, when it loads after us, asks for the height again
+window.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "mapservice:send-height") {
+    posted = null;
+    postHeight();
+  }
+});
+
 // iframe-resizer's child script reads this when its parent starts it: the same height as ours
 window.iFrameResizer = { heightCalculationMethod: wantedHeight };
 

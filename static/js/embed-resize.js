@@ -23,4 +23,11 @@
       }
     }
   });
+  // embeds that loaded before this script ask again: each of ours answers with its height
+  var frames = document.getElementsByTagName("iframe");
+  for (var i = 0; i < frames.length; i += 1) {
+    if (origin && frames[i].src && new URL(frames[i].src, location.href).origin === origin && frames[i].contentWindow) {
+      frames[i].contentWindow.postMessage({ type: "mapservice:send-height" }, origin);
+    }
+  }
 }());
