@@ -122,7 +122,8 @@ def about():
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     return render_template("about.html", manifest=manifest, report=g.snapshot.memo("quality", lambda: quality.build_quality_report(g.session)),
                            counts=areas.level_counts(g.session), labels=LABELS,
-                           example_amount=i18n.format_compact_money(EXAMPLE_AMOUNT))
+                           example_amount=i18n.format_compact_money(EXAMPLE_AMOUNT),
+                           vintage=Markup('<span translate="no">{}</span>').format(manifest["vintage"]))
 
 
 def _profile_context(profile, filters):

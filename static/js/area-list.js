@@ -53,6 +53,7 @@ export function createAreaList(root, map) {
     list.replaceChildren(...entries.map((entry, index) => el("li", {}, el("button", {
       type: "button", tabindex: index === Math.max(0, Math.min(focusedIndex, entries.length - 1)) ? "0" : "-1",
       "data-index": index, "data-code": entry.code, "data-project-id": entry.projectId, text: entry.label,
+      translate: entry.projectId ? "no" : null, // a project's title is data, not UI text
     }))));
     for (const button of list.querySelectorAll("button")) {
       button.addEventListener("click", () => entries[Number(button.dataset.index)].select(button));

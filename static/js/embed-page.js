@@ -8,6 +8,7 @@ import { config } from "./config.js";
 import { openDetails } from "./details.js";
 import { el } from "./dom.js";
 import { _, lang } from "./i18n.js";
+import { localizeControls } from "./layers.js";
 import { renderLegend, setupLegend } from "./legend.js";
 import { projectDetails } from "./popup.js";
 import { areaCode, levelOf, readState } from "./state.js";
@@ -71,6 +72,7 @@ window.addEventListener("message", (event) => {
 window.iFrameResizer = { heightCalculationMethod: wantedHeight };
 
 setupLegend(legend);
+localizeControls(map);
 map.on("moveend", () => view.update(state));
 if (state.lat === null || state.zoom === null) map.fitBounds(config.bounds, { animate: false });
 view.update(state);

@@ -3,9 +3,23 @@
 // them a Tab stop (the keyboard goes through the list of areas in view, area-list.js).
 import { el } from "./dom.js";
 import { formatNumber, labelled } from "./format.js";
-import { lang } from "./i18n.js";
+import { _, lang } from "./i18n.js";
 
 export const NO_DATA_COLOR = "#dddddd";
+
+// Leaflet's own controls in the page's language: the zoom buttons' names, and its credit without the English
+// tooltip ("A JavaScript library...": a name needs no translation)
+export function localizeControls(map) {
+  map.attributionControl?.setPrefix('<a href="https://leafletjs.com" lang="en">Leaflet</a>');
+  const container = map.getContainer();
+  for (const [selector, name] of [[".leaflet-control-zoom-in", _("Zoom in")], [".leaflet-control-zoom-out", _("Zoom out")]]) {
+    const button = container.querySelector(selector);
+    if (button) {
+      button.title = name;
+      button.setAttribute("aria-label", name);
+    }
+  }
+}
 
 export function localName(properties, field = "name") {
   const first = properties[`${field}_${lang}`];
@@ -61,7 +75,10 @@ export function drawPoints(map, data, { describe, onProject, onCluster }) {
   group.eachLayer((marker) => {
     const element = marker.getElement();
     if (!element) return;
-    if (marker.options.projectId) element.dataset.projectId = marker.options.projectId;
+    if (marker.options.projectId) {
+      element.dataset.projectId = marker.options.projectId;
+      element.setAttribute("translate", "no"); // its title is the project's: data, not UI text
+    }
     if (marker.options.code) element.dataset.code = marker.options.code;
   });
   group.bounds = () => group.getBounds();

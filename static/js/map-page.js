@@ -8,7 +8,7 @@ import { setupEmbedDialog } from "./embed-dialog.js";
 import { formatCompactMoney, formatNumber, labelled } from "./format.js";
 import { _, lang, ngettext } from "./i18n.js";
 import { renderLegend, setupLegend } from "./legend.js";
-import { localName } from "./layers.js";
+import { localizeControls, localName } from "./layers.js";
 import { setupPanel } from "./panel.js";
 import { projectDetails } from "./popup.js";
 import { setupSearch } from "./search.js";
@@ -279,6 +279,7 @@ function start() {
   setupLegend(ui.legend);
   setupPanel($("#panel-toggle"), $("#panel"), ui.layer);
   map.attributionControl.addAttribution(config.attribution);
+  localizeControls(map);
   map.on("moveend", onMove);
   window.addEventListener("popstate", () => {
     state = readState(location.search, config);
