@@ -70,7 +70,7 @@ def country():
     profile = country_profile(filters)
     return render_template("area.html", area=None, profile=profile, ancestors=[], projects=None, scaffold=None,
                            counts=areas.level_counts(g.session), **_profile_context(profile, filters),
-                           social=social.area_card(profile, filters, {"level": "province"}))
+                           social=social.area_card(profile, filters))
 
 
 @blueprint.get("/areas.json")
@@ -92,7 +92,7 @@ def area(code):
     scaffold = maps.scaffold(label[1], label[0], MINI_ZOOM[found.level], gettext("Map of the area"))
     return render_template("area.html", area=found, profile=profile, ancestors=_ancestors(code),
                            projects=listed, scaffold=scaffold, **_profile_context(profile, filters),
-                           social=social.area_card(profile, filters, {found.level: code}))
+                           social=social.area_card(profile, scoped))
 
 
 @blueprint.get("/areas/<code>.json")

@@ -44,12 +44,13 @@ def map_card(state):
     return card(title, description, state.params())
 
 
-def area_card(profile, filters, area_params):
-    """The card of an area's page (or the country's): its name, totals and the map of the area."""
+def area_card(profile, filters):
+    """The card of an area's page (or the country's): its name, totals and the map of the area (``filters``:
+    the page's, with the area's code)."""
     name = i18n.gettext("Cambodia") if profile["level"] == "country" else i18n.localized(profile)
     where = i18n.describe_filters(filters, g.snapshot.areas.areas)
     description = numbers_sentence(profile["totals"]["project_count"], profile["totals"]["expenditure"], where)
-    return card(f"{name} · {i18n.gettext(SITE_TITLE)}", description, {**filters.as_params(), **area_params})
+    return card(f"{name} · {i18n.gettext(SITE_TITLE)}", description, filters.as_params())
 
 
 def project_card(record):
