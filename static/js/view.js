@@ -156,7 +156,11 @@ export function createDataView(map, config, handlers) {
     showSelection(areaCode(state));
     const mine = ++sequence;
     const request = await requestFor(state);
-    if (mine !== sequence || request.key === shownKey) return;
+    if (mine !== sequence) return;
+    if (request.key === shownKey) {
+      status.done(!shownData.features.length); // a retry of what is drawn already (back online): nothing to fetch
+      return;
+    }
     status.loading();
     try {
       const data = await getJSON(request.url);

@@ -76,6 +76,10 @@ def test_the_panel_button_is_on_the_first_screen_of_a_phone(open_page):
     assert toggle and inside(toggle, 360, 740), toggle
     assert KHMER.search(page.inner_text("#panel-toggle"))
     assert not overlap(toggle, box(page, ".leaflet-control-zoom")) and not overlap(toggle, box(page, "#legend"))
+    # the legend starts folded on a phone; unfolded it still leaves the zoom buttons free
+    assert page.get_attribute("#legend .legend-toggle", "aria-expanded") == "false"
+    page.click("#legend .legend-toggle")
+    assert page.is_visible("#legend .legend-class") and not overlap(box(page, "#legend"), box(page, ".leaflet-control-zoom"))
     page.click("#panel-toggle")
     assert page.evaluate("document.activeElement.id") == "layer"
     assert inside(box(page, "#layer"), 360, 740) and inside(box(page, "#year-from"), 360, 740)
@@ -167,6 +171,12 @@ def test_loading_shows_a_bar_and_a_failure_a_retry_button(map_page):
     map_page.wait_ready()
     assert page.get_attribute("#map-status", "data-state") == "idle"
     assert page.eval_on_selector_all("#map path.area", "els => els.length") == 25
+    # the connection lost: said on the map; back: the message goes
+    map_page.page.context.set_offline(True)
+    page.wait_for_selector("#map-status[data-state=error] .map-retry:visible")
+    assert KHMER.search(page.inner_text("#map-status .map-status-text"))
+    map_page.page.context.set_offline(False)
+    page.wait_for_selector("#map-status[data-state=idle]", state="attached")
 
 
 AMOUNTS = [123, 999_999, 2_500_000, 48_050_000, 988_013_000, 1_537_234_000, 45_200_000_000]
