@@ -35,11 +35,16 @@ def numbers_sentence(project_count, expenditure, where):
 
 
 def map_card(state):
-    """The card of a map view: its layer, its filters in words and their totals, the picture of that view."""
-    found = totals.series(g.session, state.filters, "fiscal_year").values()
-    where = i18n.describe_filters(state.filters, g.snapshot.areas.areas)
-    description = numbers_sentence(sum(row["project_count"] for row in found),
-                                   sum(row["expenditure"] for row in found), where)
+    """The card of a map view: its layer, its filters in words and their totals (one query per filters, language
+    and data version, kept in the snapshot's cache), the picture of that view."""
+    def describe():
+        found = totals.series(g.session, state.filters, "fiscal_year").values()
+        where = i18n.describe_filters(state.filters, g.snapshot.areas.areas)
+        return numbers_sentence(sum(row["project_count"] for row in found),
+                                sum(row["expenditure"] for row in found), where)
+
+    key = ("card", g.snapshot.version, i18n.current_language(), tuple(sorted(state.filters.as_params().items())))
+    description = g.snapshot.responses.get_or_build(key, describe)
     title = f"{REGISTRY[state.layer].title[i18n.current_language()]} · {i18n.gettext(SITE_TITLE)}"
     return card(title, description, state.params())
 
