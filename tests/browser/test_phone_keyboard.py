@@ -75,7 +75,8 @@ def test_the_panel_button_is_on_the_first_screen_of_a_phone(open_page):
     toggle = box(page, "#panel-toggle")
     assert toggle and inside(toggle, 360, 740), toggle
     assert KHMER.search(page.inner_text("#panel-toggle"))
-    assert not overlap(toggle, box(page, ".leaflet-control-zoom")) and not overlap(toggle, box(page, "#legend"))
+    for control in (".leaflet-control-zoom", "#legend", ".leaflet-control-attribution"):
+        assert not overlap(toggle, box(page, control)), control
     # the legend starts folded on a phone; unfolded it still leaves the zoom buttons free
     assert page.get_attribute("#legend .legend-toggle", "aria-expanded") == "false"
     page.click("#legend .legend-toggle")
