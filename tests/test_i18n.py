@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from babel import Locale, numbers
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 from babel.support import Translations

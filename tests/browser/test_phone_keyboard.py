@@ -4,7 +4,6 @@ clear of the legend and zoom buttons, the panel button on the first screen, Tab 
 area names that never overlap, the retry button, and the JS formatter against the server's.
 SpatiaLite only (the data layer is tested on both databases elsewhere)."""
 import re
-from urllib.parse import quote
 
 import pytest
 
