@@ -1,12 +1,12 @@
 """Khmer first: every UI string translated, the language of a request (?lang=, Accept-Language, Khmer), and
 numbers, money and dates formatted by Babel for the locale (and handed to the JS modules)."""
 import datetime
+import html.parser
 import json
 import re
 from pathlib import Path
 
 import pytest
-from babel import Locale, numbers
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -15,6 +15,7 @@ from werkzeug.http import parse_accept_header
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.web import i18n, js_messages
+from tests import khmer_chrome
 from tests.test_pages import client, make_client, site  # noqa: F401 (fixtures)
 
 CATALOGUES = PROJECT_ROOT / "translations"
@@ -114,14 +115,10 @@ def test_js_strings_reach_the_page_translated(client, lang, loading, plural):
     assert all(block["messages"].values())
 
 
-# Where the currency sign goes in Khmer compact amounts changed between CLDR releases: take it from the installed Babel
-KM_COMPACT_USD = numbers.format_compact_currency(45_200_000_000 / 4100, "USD", locale="km", fraction_digits=1)
-
-
 @pytest.mark.parametrize("lang, expected", [
-    ("km", {"number": "1,234,567", "money": "4,000,000 រៀល (≈ $976)", "compact": f"45.2 ប៊ីលាន រៀល (≈ {KM_COMPACT_USD})",
+    ("km", {"number": "1,234,567", "money": "4,000,000 រៀល (≈ $976)", "compact": "45.2 ប៊ីលាន រៀល (≈ $11 លាន)",
             "date": "5 មីនា 2016", "rate": "1 ដុល្លារអាមេរិក = 4,100 រៀល"}),
-    ("en", {"number": "1,234,567", "money": "4,000,000 riel (≈ $976)", "compact": "45.2 billion riel (≈ $11M)",
+    ("en", {"number": "1,234,567", "money": "4,000,000 riel (≈ $976)", "compact": "45.2 billion riel (≈ $11 million)",
             "date": "Mar 5, 2016", "rate": "1 US dollar = 4,100 riel"}),
 ])
 def test_numbers_money_and_dates_follow_babel(site, lang, expected):
@@ -145,8 +142,7 @@ def test_js_gets_babels_locale_data(client):
     locale = json.loads(re.search(r'id="app-config">(.*?)</script>', page).group(1))["locale"]
     assert (locale["group"], locale["decimal"], locale["usd"], locale["datePattern"]) == (",", ".", "$", "d MMM y")
     assert locale["compact"]["other"]["1000000000"] == "0 ប៊ីលាន"
-    assert locale["compactCurrency"]["other"]["1000000"] in ("¤0\xa0លាន", "0\xa0លាន¤")  # CLDR moved the sign
-    assert locale["compactCurrency"]["other"]["1000000"] == Locale("km").compact_currency_formats["short"]["other"]["1000000"].pattern
+    assert locale["compact"]["other"]["1000000"] == "0 លាន"
     assert locale["months"][2] == "មីនា"
 
 
@@ -155,3 +151,93 @@ def test_catalogues_ship_with_the_code():
     assert sorted(str(p.relative_to(CATALOGUES)) for p in CATALOGUES.glob("*/LC_MESSAGES/*.mo")) == [
         "en/LC_MESSAGES/messages.mo", "km/LC_MESSAGES/messages.mo"]
     assert Path(PROJECT_ROOT / "babel.cfg").exists()
+
+
+# --- Khmer chrome: no Latin words but the allowed ones (tests/khmer_chrome.py), in the catalogue, and no UI
+# text outside the catalogue in the templates or the JS modules ---
+
+# Technical pages for GIS clients and programmers, in English by design (OGC API HTML views, the API's docs)
+ENGLISH_ONLY_TEMPLATES = {"api_docs.html", "ogc_api.html", "ogc_collection.html", "ogc_collections.html",
+                          "ogc_conformance.html", "ogc_item.html", "ogc_items.html", "ogc_landing.html",
+                          "ogc_schema.html"}
+UI_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+
+
+def test_khmer_messages_keep_latin_only_for_names_and_explained_abbreviations():
+    problems = []
+    for message in catalogue("km"):
+        if not message.id:
+            continue
+        for text in message.string if isinstance(message.string, tuple) else (message.string,):
+            if words := khmer_chrome.latin_words(text):
+                problems.append(f"{message.id!r}: {words}")
+            problems += [f"{message.id!r}: {short} without {meaning}" for short, meaning in khmer_chrome.EXPLAINED.items()
+                         if re.search(rf"\b{short}\b", text) and meaning not in text]
+    assert problems == []
+
+
+class TemplateText(html.parser.HTMLParser):
+    """The literal text of a template (Jinja removed) that a reader sees: text and UI attributes outside
+    script, style, code and translate="no" elements."""
+
+    SKIP = {"script", "style", "code", "textarea"}
+    VOID = {"meta", "link", "input", "br", "img", "hr", "source", "area", "col", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.found = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        skipped = tag in self.SKIP or attrs.get("translate") == "no" or bool(self.stack and self.stack[-1])
+        if not skipped:
+            self.found += [value.strip() for name, value in attrs.items() if name in UI_ATTRIBUTES and value and value.strip()]
+        if tag not in self.VOID:
+            self.stack.append(skipped)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]) and data.strip():
+            self.found.append(data.strip())
+
+
+def template_literals(source):
+    """The literal UI text of a template: Jinja comments, statements and expressions taken out first."""
+    bare = re.sub(r"{%-? block body_class -?%}.*?{%-? endblock -?%}", " ", source)  # a class name, not text
+    bare = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}", " ", bare, flags=re.S)
+    parser = TemplateText()
+    parser.feed(bare)
+    return parser.found
+
+
+def test_templates_have_no_ui_text_outside_the_catalogue():
+    problems = {}
+    for path in sorted((PROJECT_ROOT / "templates").glob("*.html")):
+        if path.name in ENGLISH_ONLY_TEMPLATES:
+            continue
+        words = sorted({w for text in template_literals(path.read_text(encoding="utf-8")) for w in khmer_chrome.latin_words(text)})
+        if words:
+            problems[path.name] = words
+    assert problems == {}
+
+
+# UI text a module sets without _(): a literal as an element's text, title, label or placeholder
+JS_UI_LITERAL = re.compile(r"""(?:(?:\btext|\btitle|"aria-label"|\bplaceholder)\s*:|\.textContent\s*=)\s*(["'`])((?:(?!\1).)*[A-Za-z]{2}(?:(?!\1).)*)\1""")
+
+
+def test_js_modules_set_no_ui_text_outside_the_catalogue():
+    problems = [f"{path.name}: {match.group(2)!r}" for path in sorted((PROJECT_ROOT / "static" / "js").glob("*.js"))
+                for match in JS_UI_LITERAL.finditer(path.read_text(encoding="utf-8"))
+                if re.search("[A-Za-z]{2}", re.sub(r"\$\{.*?\}", "", match.group(2)))]  # `${...}` parts are code
+    assert problems == []
+
+
+def test_the_checks_catch_latin_text():
+    assert khmer_chrome.latin_words("គំរូ (SAMPLE)") == ["SAMPLE"]
+    assert khmer_chrome.latin_words("ព្រំដែន © geoBoundaries, Open Development Cambodia (CC BY 4.0)") == []
+    assert template_literals('<p>{{ _("Map") }} PNG <span translate="no">Leaflet (MIT)</span></p>') == ["PNG"]
+    assert template_literals('<button title="Close" aria-label="{{ _(\'x\') }}">{{ x }}</button>') == ["Close"]
+    assert JS_UI_LITERAL.search('el("p", { text: "Loading" })') and not JS_UI_LITERAL.search('el("p", { text: _("Loading") })')

@@ -191,6 +191,7 @@ def test_export_of_the_sample_passes_cove(db, cove, schema_server):
     assert summary(cove(package), schema_server.url) == NO_PROBLEMS | {
         "additional_open_codelist_values": {
             "projects/additionalClassifications/scheme": ["KH-MAPSERVICE-SECTOR"],
+            "projects/documents/documentType": ["x_pidRecord"],  # the SAMPLE PID links
             "projects/locations/gazetteer/scheme": ["KH-NCDD"],
         },
         "additional_fields": [("", "x_isSample", 1), ("", "x_note", 1), ("/projects", "title_km", 38),

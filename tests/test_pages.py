@@ -1,13 +1,16 @@
 """The HTML pages (project, area profiles, data, about, errors) in Khmer and English, with real values from a
 small imported fixture, on both databases."""
 import html
+import io
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.ingest.pipelines import import_records
@@ -97,7 +100,7 @@ def test_project_page_shows_the_whole_record_in_the_language(site, client, lang,
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'<html lang="{lang}">' in page
-    assert html.unescape(re.search(r"<h1>(.*?)</h1>", page).group(1)) == expected["title"]
+    assert html.unescape(re.search(r"<h1[^>]*>(.*?)</h1>", page).group(1)) == expected["title"]
     assert "&lt;b&gt;Changha&lt;/b&gt;" in page and "<b>Changha</b>" not in page  # a title is text, never markup
     for name in ("budget", "expenditure", "planned_start", "actual_end", "sector", "status", "eia_required",
                  "eia_status", "number_of_bidders", "province"):
@@ -223,7 +226,7 @@ SAMPLE_PAGES = ["/", "/embed", "/projects/OC-2015-01", "/areas", "/areas/01", "/
                 "/projects/nope"]
 
 
-@pytest.mark.parametrize("lang, notice", [("km", "គំរូ (SAMPLE)"), ("en", "SAMPLE")])
+@pytest.mark.parametrize("lang, notice", [("km", "គំរូ"), ("en", "SAMPLE")])  # Khmer only on Khmer pages
 def test_every_page_says_when_sample_data_are_loaded(db, lang, notice):
     load_projects(db, is_sample=True)
     client = make_client(db)
@@ -286,3 +289,47 @@ def test_pages_preload_every_module_their_script_imports(client, page, entry):
             todo.append(name)
     assert preloaded == imports - {entry} and preloaded
     assert all(client.get(f"/static/js/{name}").status_code == 200 for name in preloaded)
+
+
+def social_card(page):
+    """The Open Graph and Twitter-card tags of a page: {property or name: content}."""
+    return {name: html.unescape(content) for name, content in
+            re.findall(r'<meta (?:property|name)="((?:og|twitter):[\w:]+)" content="([^"]*)">', page)}
+
+
+@pytest.mark.parametrize("url, lang, title, words", [
+    ("/?layer=project_count&province=01&year=2015", "en", "Number of projects", ["1 project, spent 40 million riel", "Banteay Meanchey", "2015"]),
+    ("/?layer=expenditure", "km", "ការចំណាយ", ["កម្ពុជា", "រៀល"]),
+    ("/embed?layer=expenditure&level=province", "en", "expenditure", ["Cambodia", "riel"]),
+    ("/areas/0105", "km", "អូរជ្រៅ", ["អូរជ្រៅ", "គម្រោង"]),
+    ("/areas", "en", "Cambodia", ["Cambodia", "spent"]),
+    ("/projects/OC-2015-01", "en", "Laterite road", ["2015", "Budget"]),
+    ("/data", "en", "Sub-national infrastructure projects", ["roads"]),
+    ("/about", "km", "គម្រោង", ["ផ្លូវ"]),
+])
+def test_every_page_carries_a_card_for_sharing_with_a_picture_of_its_map(client, url, lang, title, words):
+    page = client.get(f"{url}{'&' if '?' in url else '?'}lang={lang}").get_data(as_text=True)
+    card = social_card(page)
+    assert card["twitter:card"] == "summary_large_image" and card["og:locale"] == {"km": "km_KH", "en": "en_US"}[lang]
+    assert title in card["og:title"] and card["twitter:title"] == card["og:title"]
+    assert all(word in card["og:description"] for word in words), card["og:description"]
+    assert card["og:url"].startswith("http://localhost/") and f"lang={lang}" in card["og:url"]
+    image = urlsplit(card["og:image"])
+    assert (image.scheme, image.netloc, image.path) == ("http", "localhost", "/maps/view.png")
+    query = parse_qs(image.query)
+    assert (query["width"], query["height"], query["lang"]) == (["1200"], ["630"], [lang])
+    if url.startswith("/areas/"):
+        assert query["district"] == ["0105"]
+    if "province=01" in url:
+        assert query["province"] == ["01"] and query["layer"] == ["project_count"] and query["year"] == ["2015"]
+
+
+def test_the_card_picture_is_a_1200x630_png_of_the_area(client):
+    page = client.get("/areas/01?lang=en").get_data(as_text=True)
+    image = urlsplit(social_card(page)["og:image"])
+    first = client.get(f"{image.path}?{image.query}")
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    with Image.open(io.BytesIO(first.data)) as picture:
+        assert picture.size == (1200, 630)
+    again = client.get(f"{image.path}?{image.query}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

@@ -12,6 +12,7 @@ DEFAULT_LANGUAGE = "km"
 LANGUAGE_NAMES = {"km": "ខ្មែរ", "en": "English"}
 TRANSLATIONS = PROJECT_ROOT / "translations"
 MISSING = "—"
+SHORT_FROM = 1_000_000  # amounts from a million on are written "1.5 million" / "1.5 លាន"
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -44,13 +45,17 @@ def format_riel(value, language):
 
 
 def format_usd(riel, language, rate, compact=False):
-    """The US dollar equivalent of a riel amount at ``rate`` riel per dollar: "$976" or "$11.1 million"."""
+    """The US dollar equivalent of a riel amount at ``rate`` riel per dollar: "$976", or in the short form
+    "$241,000" / "$11 million" ("$11 លាន")."""
     if riel is None:
         return MISSING
     dollars = riel / rate
+    symbol = numbers.get_currency_symbol("USD", language)
+    if compact and abs(dollars) >= SHORT_FROM:
+        return symbol + format_compact_number(dollars, language)
     if compact and abs(dollars) >= 10_000:
-        return numbers.format_compact_currency(dollars, "USD", locale=language, fraction_digits=1)
-    return numbers.format_currency(dollars, "USD", format="¤#,##0", currency_digits=False, locale=language)
+        dollars = round(dollars, -3)  # "$241,000": a short form need not count single dollars
+    return symbol + format_number(dollars, language)
 
 
 def format_money(value, language, rate):
@@ -62,21 +67,43 @@ def format_money(value, language, rate):
 
 
 def format_compact_number(value, language):
-    """Large numbers in words, one decimal: "45.2 billion" (Babel's long compact form)."""
+    """Large numbers in the words readers use, one decimal: "988 លាន", "1.5 ប៊ីលាន", "45.2 billion" (Babel's
+    long compact form); below a million the whole number."""
     if value is None:
         return MISSING
-    if abs(value) < 1_000_000:
+    if abs(value) < SHORT_FROM:
         return format_number(value, language)
     return numbers.format_compact_decimal(value, format_type="long", fraction_digits=1, locale=language)
 
 
 def format_compact_money(value, language, rate):
-    """Large amounts in words: "45.2 billion riel (≈ $11.0 million)"."""
+    """Large amounts in words, riel first and dollars beside: "45.2 billion riel (≈ $11 million)"."""
     if value is None:
         return MISSING
     words = catalogue(language)
     riel = words.gettext("%(amount)s riel") % {"amount": format_compact_number(value, language)}
     return words.gettext("%(riel)s (≈ %(usd)s)") % {"riel": riel, "usd": format_usd(value, language, rate, compact=True)}
+
+
+def format_range(low, high, kind, language, rate):
+    """A legend class: "988 លាន – 1.5 ប៊ីលាន រៀល (≈ $241,000 – $375,000)" for money, "12 – 40" for counts,
+    "80% – 95%" for shares; "≤ x" and "> x" for the open ends. ``kind``: "money", "share" or "count"."""
+    def one(value):
+        if kind == "share":
+            return format_percent(value, language)
+        return format_compact_number(value, language) if kind == "money" else format_number(value, language, 2)
+
+    def span(show):
+        shown = [None if v is None else show(v) for v in (low, high)]
+        return f"≤ {shown[1]}" if shown[0] is None else f"> {shown[0]}" if shown[1] is None else " – ".join(shown)
+
+    text = span(one)
+    if kind != "money":
+        return text
+    words = catalogue(language)
+    riel = words.gettext("%(amount)s riel") % {"amount": text}
+    usd = span(lambda value: format_usd(value, language, rate, compact=True))
+    return words.gettext("%(riel)s (≈ %(usd)s)") % {"riel": riel, "usd": usd}
 
 
 def format_date(value, language):
@@ -96,7 +123,7 @@ def rate_note(language, rate):
 
 def locale_data(language):
     """What the JS modules need to format like Babel does here (browsers' Intl often lacks Khmer): symbols,
-    compact patterns for riel and US dollars, the medium date pattern and month names."""
+    the long compact patterns (លាន, ប៊ីលាន), the medium date pattern and month names."""
     locale = Locale.parse(language)
 
     def patterns(table):
@@ -107,7 +134,6 @@ def locale_data(language):
     return {
         "group": numbers.get_group_symbol(locale), "decimal": numbers.get_decimal_symbol(locale),
         "compact": patterns(locale.compact_decimal_formats["long"]),
-        "compactCurrency": patterns(locale.compact_currency_formats["short"]),
         "usd": numbers.get_currency_symbol("USD", locale),
         "datePattern": locale.date_formats["medium"].pattern,
         "months": [dates.get_month_names("abbreviated", locale=locale)[month] for month in range(1, 13)],

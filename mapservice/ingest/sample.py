@@ -19,6 +19,13 @@ import shapely
 from mapservice.ingest.records import CANONICAL_COLUMNS, DATE_COLUMNS, MONEY_COLUMNS
 
 SAMPLE_MARK = "SAMPLE"
+# The projects of the open-contracting districts and one in PID_EVERY of the others have a record in (a SAMPLE
+# copy of) NCDD's Project Implementation Database: a record
+# number and a link shaped like the real database's (MAPSERVICE_PID_URL_TEMPLATE), on example.org under
+# /sample/, so that it can never be taken for, or lead to, a real record.
+PID_EVERY = 3
+PID_FIRST_NUMBER = 100_001
+SAMPLE_PID_URL = "https://example.org/sample/pid/reports/monitoring/project.castle?id="
 # Ou Chrov and Malai (Banteay Meanchey): the districts that published open-contracting details for every project.
 OPEN_CONTRACTING_DISTRICTS = ("0105", "0109")
 YEARS = np.arange(2014, 2020)
@@ -367,9 +374,9 @@ def _to_frame(rows, area):
     approved = rows["eia_status"] == "approved"
     eia_url = np.full(n, None, dtype=object)
     eia_url[approved] = _join("https://example.org/sample/eia/", project_id[approved], ".pdf").astype(object)
+    pid_reference, pid_url = _pid_records(rows["oc"] | (np.arange(n) % PID_EVERY == 0))
     columns = {
-        "project_id": project_id.astype(object), "pid_reference": _join("PID-", counter).astype(object),
-        "pid_url": np.full(n, None, dtype=object),
+        "project_id": project_id.astype(object), "pid_reference": pid_reference, "pid_url": pid_url,
         "title_km": _blank(rows["title_km"], rows["no_title_km"]),
         "title_en": _blank(rows["title_en"], rows["no_title_en"]),
         "contract_number": _blank(contract.astype(object), rows["no_contract"]),
@@ -386,6 +393,15 @@ def _to_frame(rows, area):
     # object columns keep None for missing (pandas would otherwise infer a string dtype holding NaN)
     frame = {name: pd.Series(columns[name], dtype=object, copy=False) for name in CANONICAL_COLUMNS}
     return pd.DataFrame({"line": pd.Series(np.arange(1, n + 1)), **frame}, copy=False)
+
+
+def _pid_records(recorded):
+    """PID record numbers of the ``recorded`` projects (numbered in order) and their SAMPLE links; None elsewhere."""
+    reference, url = np.full(len(recorded), None, dtype=object), np.full(len(recorded), None, dtype=object)
+    numbers = (PID_FIRST_NUMBER + np.arange(recorded.sum())).astype(TEXT)
+    reference[recorded] = numbers.astype(object)
+    url[recorded] = _join(SAMPLE_PID_URL, numbers).astype(object)
+    return reference, url
 
 
 def _location_columns(rows, area, code):

@@ -19,7 +19,8 @@ from mapservice.read.mapstate import CAMBODIA
 from mapservice.web import i18n
 from mapservice.web.api import layer_body
 from mapservice.web.http_cache import request_key
-from mapservice.web.maps import POINT_COLOR, data_attribution, is_sample, register_page_hooks, state_from_request
+from mapservice.web.maps import (POINT_COLOR, data_attribution, is_sample, legend_kind, register_page_hooks,
+                                 state_from_request)
 
 blueprint = Blueprint("exports", __name__)
 register_page_hooks(blueprint)
@@ -146,13 +147,13 @@ def export_features(state, data):
 def value_text(layer, props):
     """The value of one feature as the map shows it: a count, riel and dollars, or spent/budget."""
     if layer == "project_points":
-        return i18n.format_money(props.get("expenditure"))
+        return i18n.format_compact_money(props.get("expenditure"))
     if layer == "project_count":
         count = props.get("project_count") or 0
-        return i18n.ngettext("%(num)s project", "%(num)s projects", count, num=i18n.format_number(count))
+        return i18n.ngettext("%(num)s project", "%(num)s projects", count)
     if layer == "budget_vs_actual":
         return i18n.gettext("spent %(share)s of the budget", share=i18n.format_percent(props.get("value")))
-    return i18n.format_money(props.get("expenditure"))
+    return i18n.format_compact_money(props.get("expenditure"))
 
 
 @lru_cache(maxsize=1)
@@ -167,15 +168,12 @@ def inline_leaflet():
 
 
 def legend_rows(layer_name, data):
-    """(colour, text) per class of the layer response's legend, with the exact class bounds."""
+    """(colour, text) per class of the layer response's legend, its bounds in the short forms of the map's."""
     legend = data.get("legend")
     if not legend:
         return [(POINT_COLOR, i18n.gettext("one project"))]
-    rows = []
-    for row in legend["classes"]:
-        low, high = (None if v is None else i18n.format_number(v, digits=2) for v in (row["min"], row["max"]))
-        text = f"≤ {high}" if low is None else f"> {low}" if high is None else f"{low} – {high}"
-        rows.append((row["color"], text))
+    kind = "count" if data.get("aggregated") else legend_kind(layer_name)
+    rows = [(row["color"], i18n.format_range(row["min"], row["max"], kind)) for row in legend["classes"]]
     if layer_name != "project_points" and any(f["properties"].get("value") is None for f in data["features"]):
         rows.append((NO_DATA_COLOR, i18n.gettext("No data")))
     return rows

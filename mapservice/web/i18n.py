@@ -97,6 +97,10 @@ def format_compact_money(value):
     return locale.format_compact_money(value, current_language(), usd_rate())
 
 
+def format_range(low, high, kind):
+    return locale.format_range(low, high, kind, current_language(), usd_rate())
+
+
 def format_date(value):
     return locale.format_date(value, current_language())
 

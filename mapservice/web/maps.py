@@ -13,7 +13,7 @@ from markupsafe import Markup
 from layers import REGISTRY
 from mapservice.read.mapstate import CAMBODIA, DEFAULT_LAYER, MAP_LAYERS, parse_map_state
 from mapservice.store import vocabulary
-from mapservice.web import i18n
+from mapservice.web import i18n, social
 from mapservice.web.api import close_session, open_session
 
 blueprint = Blueprint("maps", __name__)
@@ -43,6 +43,14 @@ def register_page_hooks(blueprint):
 
 
 register_page_hooks(blueprint)
+blueprint.add_app_template_global(social.card, "social_card")
+# How a legend writes its class bounds (formats/locale.py: format_range, static/js/format.js: formatRange)
+LEGEND_KINDS = {"expenditure": "money", "budget_vs_actual": "share"}
+
+
+def legend_kind(layer_name):
+    """"money", "share" or "count": the kind of value a layer's classes are bounds of."""
+    return LEGEND_KINDS.get(layer_name, "count")
 
 
 def state_from_request():
@@ -121,12 +129,14 @@ def page_config(state):
         "defaults": {"layer": DEFAULT_LAYER, "level": "auto"}, "bounds": CAMBODIA_BOUNDS,
         "basemap": bool(config["MAPSERVICE_BASEMAP_URL"]),
         "layers": {name: {"title": REGISTRY[name].title[language], "kind": REGISTRY[name].kind,
-                          "legendTitle": REGISTRY[name].legend_title[language]} for name in MAP_LAYERS},
+                          "legendTitle": REGISTRY[name].legend_title[language], "legendKind": legend_kind(name)}
+                   for name in MAP_LAYERS},
         "vocabulary": vocabulary_labels(),
         "urls": {"api": url_for("api.index"), "map": url_for("pages.index"), "embed": url_for("maps.embed"),
                  "png": url_for("exports.view_png"), "html": url_for("exports.view_html"),
                  "country": url_for("pages.country_json"), "projectPage": url_for("pages.project", project_id="_"),
-                 "areaPage": url_for("pages.area", code="_")},
+                 "areaPage": url_for("pages.area", code="_"),
+                 "embedScript": url_for("static", filename="js/embed-resize.js")},
         "attribution": data_attribution(),
     }
 
@@ -157,4 +167,4 @@ def embed():
     """One layer with minimal chrome (legend and attribution) for iframes, e.g. ODC's profile pages."""
     state = state_from_request()
     return render_template("embed.html", state=state, scaffold=state_scaffold(state, embed=True),
-                           app_config=page_config(state))
+                           app_config=page_config(state), social=social.map_card(state))

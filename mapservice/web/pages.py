@@ -7,17 +7,19 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.formats import datasets, downloads
 from mapservice.read import areas, mapstate, projects, quality, totals
 from mapservice.read.filters import parse_filters
-from mapservice.web import exports, i18n, maps
+from mapservice.web import exports, i18n, maps, social
 from mapservice.web.api import years
 
 blueprint = Blueprint("pages", __name__)
 maps.register_page_hooks(blueprint)
 
+EXAMPLE_AMOUNT = 45_200_000_000  # riel: how /about shows the short form of money
 AREA_PROJECTS = 20  # projects listed on an area's page; the API and the downloads give all of them
 MINI_ZOOM = {"province": 8, "district": 10, "commune": 12}
 DOWNLOAD_LABELS = {"csv": "CSV", "xlsx": "Excel (XLSX)", "geojson": "GeoJSON", "gpkg": "GeoPackage"}
@@ -46,7 +48,8 @@ def index():
     state = maps.state_from_request()
     return render_template("map.html", state=state, scaffold=maps.state_scaffold(state),
                            app_config=maps.page_config(state), layers=mapstate.MAP_LAYERS,
-                           levels=mapstate.LEVEL_CHOICES, vocabulary=maps.vocabulary_labels())
+                           levels=mapstate.LEVEL_CHOICES, vocabulary=maps.vocabulary_labels(),
+                           social=social.map_card(state))
 
 
 @blueprint.get("/projects/<project_id>")
@@ -57,7 +60,7 @@ def project(project_id):
     scaffold = maps.scaffold(record["lat"], record["lon"], 13, gettext("Where the project is"),
                              children=[maps.project_marker(record)]) if record["lat"] is not None else None
     return render_template("project.html", project=record, scaffold=scaffold, labels=LABELS,
-                           vocabulary=maps.vocabulary_labels())
+                           vocabulary=maps.vocabulary_labels(), social=social.project_card(record))
 
 
 @blueprint.get("/areas")
@@ -66,7 +69,8 @@ def country():
     filters = _filters()
     profile = country_profile(filters)
     return render_template("area.html", area=None, profile=profile, ancestors=[], projects=None, scaffold=None,
-                           counts=areas.level_counts(g.session), **_profile_context(profile, filters))
+                           counts=areas.level_counts(g.session), **_profile_context(profile, filters),
+                           social=social.area_card(profile, filters))
 
 
 @blueprint.get("/areas.json")
@@ -87,7 +91,8 @@ def area(code):
     label = g.snapshot.areas.areas[found.level][code]["label"]
     scaffold = maps.scaffold(label[1], label[0], MINI_ZOOM[found.level], gettext("Map of the area"))
     return render_template("area.html", area=found, profile=profile, ancestors=_ancestors(code),
-                           projects=listed, scaffold=scaffold, **_profile_context(profile, filters))
+                           projects=listed, scaffold=scaffold, **_profile_context(profile, filters),
+                           social=social.area_card(profile, scoped))
 
 
 @blueprint.get("/areas/<code>.json")
@@ -107,7 +112,8 @@ def old_area(code):
 def data():
     """Every download: the projects in four formats and the 12 province-by-year datasets."""
     return render_template("data.html", formats=project_download_links(), datasets=dataset_links(),
-                           limits={"areas": exports.MAX_EXPORT_AREAS, "projects": exports.MAX_EXPORT_PROJECTS})
+                           limits={"areas": exports.MAX_EXPORT_AREAS, "projects": exports.MAX_EXPORT_PROJECTS},
+                           example_query=Markup('<code translate="no">?province=01&amp;year=2016</code>'))
 
 
 @blueprint.get("/about")
@@ -115,7 +121,9 @@ def about():
     """Sources, licences and attribution, how projects are joined to communes, and live data quality."""
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     return render_template("about.html", manifest=manifest, report=g.snapshot.memo("quality", lambda: quality.build_quality_report(g.session)),
-                           counts=areas.level_counts(g.session), labels=LABELS)
+                           counts=areas.level_counts(g.session), labels=LABELS,
+                           example_amount=i18n.format_compact_money(EXAMPLE_AMOUNT),
+                           vintage=Markup('<span translate="no">{}</span>').format(manifest["vintage"]))
 
 
 def _profile_context(profile, filters):

@@ -1,5 +1,7 @@
-// Reading the JSON API: URLs from the page's config, responses kept per URL for the life of the page.
+// Reading the JSON API: URLs from the page's config, responses kept per URL for the life of the page; a
+// request that never reached the server fails with a message in the page's language.
 import { config } from "./config.js";
+import { _ } from "./i18n.js";
 
 const responses = new Map();
 const KEEP = 60;
@@ -23,7 +25,12 @@ export function pageUrl(base, params = {}) {
 
 export async function getJSON(url) {
   if (responses.has(url)) return responses.get(url);
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  let response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/json" } });
+  } catch (error) {
+    throw new ApiError(_("the service could not be reached (check the connection)"), 0);
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(body.error || response.statusText, response.status);
   responses.set(url, body);

@@ -6,7 +6,7 @@ import { _ } from "./i18n.js";
 
 export const MISSING = "—";
 const locale = config.locale || {
-  group: ",", decimal: ".", usd: "$", compact: { other: {} }, compactCurrency: { other: {} },
+  group: ",", decimal: ".", usd: "$", compact: { other: {} },
   datePattern: "d MMM y", months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
 };
 const missing = (value) => value === null || value === undefined || Number.isNaN(value);
@@ -50,20 +50,25 @@ export function formatNumber(value, digits = 0) {
   return missing(value) ? MISSING : decimal(value, digits);
 }
 
+// as locale.py: from a million on, the words readers use ("988 លាន", "1.5 ប៊ីលាន", "45.2 billion")
+const SHORT_FROM = 1e6;
+
 export function formatCompactNumber(value) {
   if (missing(value)) return MISSING;
-  return Math.abs(value) < 1e6 ? decimal(value, 0) : compactWith(locale.compact, value) || decimal(value, 0);
+  return Math.abs(value) < SHORT_FROM ? decimal(value, 0) : compactWith(locale.compact, value) || decimal(value, 0);
 }
 
 export function formatRiel(value) {
   return missing(value) ? MISSING : _("%(amount)s riel", { amount: decimal(value, 0) });
 }
 
-export function formatUsd(riel, compactForm = false) {
+// "$976"; the short form: "$241,000", "$11 million" ("$11 លាន")
+export function formatUsd(riel, shortForm = false) {
   if (missing(riel)) return MISSING;
   const usd = riel / config.usdRate;
-  const compact = compactForm && Math.abs(usd) >= 10000 ? compactWith(locale.compactCurrency, usd) : null;
-  return compact ? compact.replace("¤", locale.usd) : locale.usd + decimal(usd, 0);
+  if (shortForm && Math.abs(usd) >= SHORT_FROM) return locale.usd + formatCompactNumber(usd);
+  if (shortForm && Math.abs(usd) >= 10000) return locale.usd + decimal(roundHalfEven(usd / 1000, 0) * 1000, 0);
+  return locale.usd + decimal(usd, 0);
 }
 
 export function formatMoney(riel) {
@@ -71,10 +76,26 @@ export function formatMoney(riel) {
   return _("%(riel)s (≈ %(usd)s)", { riel: formatRiel(riel), usd: formatUsd(riel) });
 }
 
+// riel first in words, dollars beside: "45.2 ប៊ីលាន រៀល (≈ $11 លាន)"
 export function formatCompactMoney(riel) {
   if (missing(riel)) return MISSING;
   const amount = _("%(amount)s riel", { amount: formatCompactNumber(riel) });
   return _("%(riel)s (≈ %(usd)s)", { riel: amount, usd: formatUsd(riel, true) });
+}
+
+function span(low, high, show) {
+  const [a, b] = [low, high].map((value) => (missing(value) ? null : show(value)));
+  if (a === null) return `≤ ${b}`;
+  if (b === null) return `> ${a}`;
+  return `${a} – ${b}`;
+}
+
+// A legend class as locale.py's format_range writes it; kind: "money", "share" or "count"
+export function formatRange(low, high, kind) {
+  if (kind === "share") return span(low, high, formatPercent);
+  if (kind !== "money") return span(low, high, (value) => formatNumber(value, 2));
+  const riel = _("%(amount)s riel", { amount: span(low, high, formatCompactNumber) });
+  return _("%(riel)s (≈ %(usd)s)", { riel, usd: span(low, high, (value) => formatUsd(value, true)) });
 }
 
 export function formatPercent(ratio) {

@@ -1,11 +1,25 @@
 // Drawing the API's GeoJSON with Leaflet: choropleth areas (class "area", data-code), project markers
-// (class "project-marker", data-project-id) and per-area clusters (class "cluster-marker", data-code).
+// (class "project-marker", data-project-id) and per-area clusters (class "cluster-marker", data-code); none of
+// them a Tab stop (the keyboard goes through the list of areas in view, area-list.js).
 import { el } from "./dom.js";
 import { formatNumber, labelled } from "./format.js";
-import { lang } from "./i18n.js";
+import { _, lang } from "./i18n.js";
 
 export const NO_DATA_COLOR = "#dddddd";
-const MAX_LABELS = 40;
+
+// Leaflet's own controls in the page's language: the zoom buttons' names, and its credit without the English
+// tooltip ("A JavaScript library...": a name needs no translation)
+export function localizeControls(map) {
+  map.attributionControl?.setPrefix('<a href="https://leafletjs.com" lang="en">Leaflet</a>');
+  const container = map.getContainer();
+  for (const [selector, name] of [[".leaflet-control-zoom-in", _("Zoom in")], [".leaflet-control-zoom-out", _("Zoom out")]]) {
+    const button = container.querySelector(selector);
+    if (button) {
+      button.title = name;
+      button.setAttribute("aria-label", name);
+    }
+  }
+}
 
 export function localName(properties, field = "name") {
   const first = properties[`${field}_${lang}`];
@@ -32,19 +46,16 @@ export function drawAreas(map, data, { describe, onClick }) {
     },
   });
   group.addLayer(areas).addTo(map);
-  areas.eachLayer((layer) => layer.getElement()?.setAttribute("data-code", layer.feature.properties.code));
-  if (data.features.length <= MAX_LABELS) addLabels(group, areas);
+  areas.eachLayer((layer) => {
+    const element = layer.getElement();
+    if (!element) return;
+    element.setAttribute("data-code", layer.feature.properties.code);
+    // Leaflet makes every shape with a tooltip a Tab stop: the map is one, and the list of areas the way in
+    element.removeAttribute("tabindex");
+  });
+  group.areas = areas;
   group.bounds = () => areas.getBounds();
   return group;
-}
-
-function addLabels(group, areas) {
-  areas.eachLayer((layer) => {
-    const label = L.tooltip({ permanent: true, direction: "center", className: "area-label", interactive: false })
-      .setLatLng(layer.getCenter())
-      .setContent(el("span", { text: localName(layer.feature.properties) }));
-    group.addLayer(label);
-  });
 }
 
 export function drawPoints(map, data, { describe, onProject, onCluster }) {
@@ -56,6 +67,7 @@ export function drawPoints(map, data, { describe, onProject, onCluster }) {
     const props = feature.properties;
     const marker = props.cluster ? clusterMarker(props, breaks, colors) : projectMarker(props, describe);
     marker.setLatLng([lat, lon]);
+    marker.feature = feature;
     marker.on("click", () => (props.cluster ? onCluster(feature, marker) : onProject(props.project_id, marker)));
     group.addLayer(marker);
   }
@@ -63,7 +75,10 @@ export function drawPoints(map, data, { describe, onProject, onCluster }) {
   group.eachLayer((marker) => {
     const element = marker.getElement();
     if (!element) return;
-    if (marker.options.projectId) element.dataset.projectId = marker.options.projectId;
+    if (marker.options.projectId) {
+      element.dataset.projectId = marker.options.projectId;
+      element.setAttribute("translate", "no"); // its title is the project's: data, not UI text
+    }
     if (marker.options.code) element.dataset.code = marker.options.code;
   });
   group.bounds = () => group.getBounds();
@@ -83,11 +98,11 @@ function clusterMarker(props, breaks, colors) {
     html: el("span", { style: `background:${colors[klass] || "#74a9cf"}`, text: formatNumber(props.project_count) }),
     iconSize: [Math.max(size, 44), Math.max(size, 44)],
   });
-  return L.marker([0, 0], { icon, keyboard: true, title: labelled(localName(props), formatNumber(props.project_count)),
+  return L.marker([0, 0], { icon, keyboard: false, title: labelled(localName(props), formatNumber(props.project_count)),
     code: props.code, riseOnHover: true });
 }
 
 function projectMarker(props, describe) {
   const icon = L.divIcon({ className: "project-marker", html: el("span"), iconSize: [44, 44] });
-  return L.marker([0, 0], { icon, keyboard: true, title: describe(props), projectId: props.project_id });
+  return L.marker([0, 0], { icon, keyboard: false, title: describe(props), projectId: props.project_id });
 }

@@ -3,13 +3,16 @@
 import { apiUrl, getJSON, pageUrl } from "./api.js";
 import { config } from "./config.js";
 import { el } from "./dom.js";
+import { closeDetails, openDetails } from "./details.js";
+import { setupEmbedDialog } from "./embed-dialog.js";
 import { formatCompactMoney, formatNumber, labelled } from "./format.js";
 import { _, lang, ngettext } from "./i18n.js";
-import { renderLegend } from "./legend.js";
-import { localName } from "./layers.js";
-import { projectPopup } from "./popup.js";
+import { renderLegend, setupLegend } from "./legend.js";
+import { localizeControls, localName } from "./layers.js";
+import { setupPanel } from "./panel.js";
+import { projectDetails } from "./popup.js";
 import { setupSearch } from "./search.js";
-import { embedCode, pageQuery, shareUrl, updateLinks } from "./share.js";
+import { pageQuery, shareUrl, updateLinks } from "./share.js";
 import {
   areaCode, childLevel, filterParams, levelOf, parentCode, readState, shownLevel, withArea,
 } from "./state.js";
@@ -23,7 +26,7 @@ const ui = {
   layer: $("#layer"), level: $("#level"), yearFrom: $("#year-from"), yearTo: $("#year-to"), yearLabel: $("#year-label"),
   sector: $("#sector"), status: $("#status"), eia: $("#eia"), reset: $("#reset-filters"), legend: $("#legend"),
   summary: $("#summary"), tableView: $("#table-view"), tableButton: $("#view-table"), sentence: $("#summary-sentence"),
-  table: $("#view-table-data"), mapStatus: $("#map-status"), areaBar: $("#area-bar"), areaName: $("#area-name"),
+  table: $("#view-table-data"), areaBar: $("#area-bar"), areaName: $("#area-name"),
 };
 const ZOOM_FOR = { province: 8, district: 10, commune: 12 };
 const CLUSTER_ZOOM = { district: 10, commune: 12 };
@@ -37,11 +40,10 @@ let fitToData = (state.lat === null || state.zoom === null) && Boolean(levelOf(a
 
 const view = createDataView(map, config, {
   onArea: selectAreaOnMap,
-  onProject: (id, marker) => openProject(id, marker.getLatLng()),
+  onProject: (id, marker, returnTo) => openProject(id, marker.getLatLng(), returnTo),
   onCluster: (feature, marker) => {
     map.setView(marker.getLatLng(), Math.max(map.getZoom() + 1, CLUSTER_ZOOM[feature.properties.level]));
   },
-  onStatus: (text) => { ui.mapStatus.textContent = text; },
   onDrawn: (data) => {
     renderLegend(ui.legend, config.layers[state.layer], data);
     if (state.view === "table") renderTable(ui.table, data, { onArea: selectArea });
@@ -85,7 +87,7 @@ function summaryKey(s) {
 function commit(next, { push = true } = {}) {
   const filtersChanged = summaryKey(next) !== summaryKey(state);
   const viewChanged = next.view !== state.view;
-  if (areaCode(next) !== areaCode(state) || next.layer !== state.layer) map.closePopup();
+  if (next.layer !== state.layer) closeDetails();
   state = next;
   writeControls();
   writeUrl(push);
@@ -148,7 +150,7 @@ function selectAreaOnMap(feature, layer, event) {
   const props = feature.properties;
   if (props.level === "commune") {
     if (areaCode(state) !== props.code) commit(withArea(state, props.code));
-    L.popup({ maxWidth: 280 }).setLatLng(event.latlng).setContent(areaPopup(props)).openOn(map);
+    openDetails({ ...areaDetails(props), returnTo: event.returnTo });
     return;
   }
   const next = withArea(state, props.code);
@@ -157,30 +159,25 @@ function selectAreaOnMap(feature, layer, event) {
   map.fitBounds(layer.getBounds(), { animate: false, padding: [16, 16] });
 }
 
-function areaPopup(props) {
+function areaDetails(props) {
   const href = config.urls.areaPage.replace(/_$/, props.code) + `?lang=${lang}`;
-  return el("div", { className: "area-popup", "data-code": props.code },
-    el("h3", { text: localName(props) }),
+  const body = el("div", { className: "area-popup", "data-code": props.code },
     el("p", { text: ngettext("%(num)s project", "%(num)s projects", props.project_count,
       { num: formatNumber(props.project_count) }) }),
     el("p", { text: labelled(_("Budget"), formatCompactMoney(props.budget)) }),
-    el("p", { text: labelled(_("Spent"), formatCompactMoney(props.expenditure)) }),
-    el("a", { href, text: _("Area page") }));
+    el("p", { text: labelled(_("Spent"), formatCompactMoney(props.expenditure)) }));
+  return { title: localName(props), titleAttributes: { translate: "no" }, body,
+    page: { href, text: _("Open the area page"), field: "area_page" } };
 }
 
-async function openProject(id, latlng) {
-  const popup = L.popup({ maxWidth: 320, maxHeight: Math.min(360, map.getSize().y - 100), className: "project-popup-wrap",
-    autoPanPaddingTopLeft: L.point(50, 10) })
-    .setLatLng(latlng || map.getCenter()).setContent(el("p", { text: _("Loading…") })).openOn(map);
+async function openProject(id, latlng, returnTo) {
+  openDetails({ title: _("Loading…"), body: el("p", { className: "project-popup" }), returnTo });
   try {
     const record = await getJSON(apiUrl(`/projects/${encodeURIComponent(id)}`));
-    if (!latlng && record.lat !== null) {
-      map.setView([record.lat, record.lon], Math.max(map.getZoom(), 14));
-      popup.setLatLng([record.lat, record.lon]);
-    }
-    popup.setContent(projectPopup(record));
+    if (!latlng && record.lat !== null) map.setView([record.lat, record.lon], Math.max(map.getZoom(), 14));
+    openDetails(projectDetails(record));
   } catch (error) {
-    popup.setContent(el("p", { text: error.message }));
+    openDetails({ title: _("The project could not be loaded"), body: el("p", { text: error.message }) });
   }
 }
 
@@ -216,11 +213,7 @@ function bindControls() {
     input.select();
     navigator.clipboard?.writeText(input.value).catch(() => {});
   });
-  $("#embed").addEventListener("click", () => {
-    $("#embed-code").value = embedCode(state, lang);
-    $("#embed-dialog").showModal();
-    $("#embed-code").select();
-  });
+  setupEmbedDialog($("#embed"), $("#embed-dialog"), () => state);
 }
 
 function bindSearchAndLocate() {
@@ -233,7 +226,7 @@ function bindSearchAndLocate() {
     onProject: (project) => {
       search.clear();
       if (project.lat !== null) map.setView([project.lat, project.lon], Math.max(map.getZoom(), 14));
-      openProject(project.project_id, project.lat !== null ? L.latLng(project.lat, project.lon) : null);
+      openProject(project.project_id, project.lat !== null ? L.latLng(project.lat, project.lon) : null, $("#search"));
     },
   });
   const result = $("#locate-result");
@@ -283,9 +276,10 @@ function start() {
   writeControls();
   bindControls();
   bindSearchAndLocate();
-  L.DomEvent.disableClickPropagation(ui.legend);
-  L.DomEvent.disableScrollPropagation(ui.legend);
+  setupLegend(ui.legend);
+  setupPanel($("#panel-toggle"), $("#panel"), ui.layer);
   map.attributionControl.addAttribution(config.attribution);
+  localizeControls(map);
   map.on("moveend", onMove);
   window.addEventListener("popstate", () => {
     state = readState(location.search, config);

@@ -1,11 +1,13 @@
 // The small map of a project or area page: the outline of the area (and its sub-areas) fetched from the API.
 import { getJSON } from "./api.js";
+import { localizeControls } from "./layers.js";
 
 const map = window.map;
 const settings = JSON.parse(document.getElementById("mini-map").textContent);
 
 // outlines go below the overlay pane, so that the project's marker stays on top
 map.createPane("outlines").style.zIndex = 350;
+localizeControls(map);
 
 async function outline(url, style) {
   const data = await getJSON(url);

@@ -1,13 +1,13 @@
 // The table view: the areas (or projects) drawn on the map, with the same numbers.
 import { config } from "./config.js";
 import { el } from "./dom.js";
-import { formatCompactNumber, formatNumber, formatPercent, formatUsd } from "./format.js";
+import { formatNumber, formatPercent, formatUsd } from "./format.js";
 import { _ } from "./i18n.js";
 import { localName } from "./layers.js";
 
-// riel in words (the column says "riel"), the dollars below it; data-column and data-value hold the raw figures
+// the exact riel (the column says "riel"), the dollars in the short form below; data-value holds the raw figure
 function moneyCell(column, value) {
-  return el("td", { className: "num money", "data-column": column, "data-value": value ?? "", text: formatCompactNumber(value) },
+  return el("td", { className: "num money", "data-column": column, "data-value": value ?? "", text: formatNumber(value) },
     el("small", { text: `≈ ${formatUsd(value, true)}` }));
 }
 

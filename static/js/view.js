@@ -1,14 +1,19 @@
 // The data layer of a map (page or embed): which API request the state and the map's position call for, and
 // redrawing only when that request changes. Province outlines with their names sit underneath, so the map
-// reads well without a basemap. Each redraw bumps body[data-drawn]; the first sets body[data-ready].
+// reads well without a basemap; the drawn areas get their names where they fit (labels.js) and are listed in
+// "areas in this view" (area-list.js). Loading and failures show on the map (status.js).
+// Each redraw bumps body[data-drawn]; the first sets body[data-ready].
 import { apiUrl, getJSON } from "./api.js";
 import { el } from "./dom.js";
 import { formatCompactMoney, formatNumber, formatPercent, labelled } from "./format.js";
 import { _, ngettext } from "./i18n.js";
+import { createAreaList } from "./area-list.js";
+import { drawLabels } from "./labels.js";
 import { drawAreas, drawPoints, localName } from "./layers.js";
 import { areaCode, filterParams, levelOf, shownLevel } from "./state.js";
+import { createStatus } from "./status.js";
 
-const LABEL_ZOOM = { province: 7, district: 9, commune: 11 };
+const PROVINCE_LABEL_ZOOM = 7;
 
 export function describeArea(layer, props) {
   const name = localName(props);
@@ -45,6 +50,11 @@ function loadOutlines(map) {
 
 export function createDataView(map, config, handlers) {
   const outlines = loadOutlines(map);
+  const status = createStatus(document.getElementById("map-status"), () => lastState && update(lastState));
+  const listRoot = document.getElementById("areas-in-view");
+  const list = listRoot ? createAreaList(listRoot, map) : null;
+  const labels = L.layerGroup().addTo(map);
+  let lastState = null;
   let shown = null;
   let shownKey = null;
   let shownData = null;
@@ -95,14 +105,34 @@ export function createDataView(map, config, handlers) {
     updateLabels();
   }
 
-  function updateLabels() {
-    const zoom = map.getZoom();
-    const level = shownData && shownData.level;
-    const own = level && shownData.features.length <= 40 && zoom >= LABEL_ZOOM[level];
-    map.getContainer().classList.toggle("data-labels-off", !own);
-    map.getContainer().classList.toggle("province-labels-off", Boolean(own) || zoom < LABEL_ZOOM.province);
+  // what the list of the view offers: each area, cluster or project drawn, and what choosing it does
+  function listEntries() {
+    if (!shown) return [];
+    if (shown.areas) {
+      return shown.areas.getLayers().map((layer) => ({
+        label: describeArea(lastState.layer, layer.feature.properties), code: layer.feature.properties.code, layer,
+        select: (button) => handlers.onArea(layer.feature, layer, { latlng: layer.getCenter(), returnTo: button }),
+      }));
+    }
+    return shown.getLayers().map((marker) => {
+      const feature = marker.feature;
+      return feature.properties.cluster
+        ? { label: marker.options.title, code: feature.properties.code, layer: marker,
+          select: () => handlers.onCluster(feature, marker) }
+        : { label: marker.options.title, projectId: feature.properties.project_id, layer: marker,
+          select: (button) => handlers.onProject(feature.properties.project_id, marker, button) };
+    });
   }
-  map.on("zoomend", updateLabels);
+
+  function updateLabels() {
+    if (!(shown && shown.areas)) labels.clearLayers();
+    const own = shown && shown.areas ? drawLabels(map, labels, shown.areas) : 0;
+    map.getContainer().classList.toggle("province-labels-off", Boolean(shown && shown.areas)
+      || map.getZoom() < PROVINCE_LABEL_ZOOM);
+    map.getContainer().dataset.labels = String(own);
+    if (list) list.update(listEntries());
+  }
+  map.on("moveend", updateLabels);
 
   // the selected area's outline on top, so that it stays visible whatever the layer
   let selection = null;
@@ -122,11 +152,16 @@ export function createDataView(map, config, handlers) {
   }
 
   async function update(state) {
+    lastState = state;
     showSelection(areaCode(state));
     const mine = ++sequence;
     const request = await requestFor(state);
-    if (mine !== sequence || request.key === shownKey) return;
-    handlers.onStatus(_("Loading…"));
+    if (mine !== sequence) return;
+    if (request.key === shownKey) {
+      status.done(!shownData.features.length); // a retry of what is drawn already (back online): nothing to fetch
+      return;
+    }
+    status.loading();
     try {
       const data = await getJSON(request.url);
       if (mine !== sequence) return;
@@ -136,10 +171,10 @@ export function createDataView(map, config, handlers) {
       draws += 1;
       document.body.dataset.drawn = String(draws);
       document.body.dataset.ready = "true";
-      handlers.onStatus(data.features.length ? "" : _("No projects match these filters."));
+      status.done(!data.features.length);
       handlers.onDrawn(data);
     } catch (error) {
-      if (mine === sequence) handlers.onStatus(_("The map could not be loaded: %(reason)s", { reason: error.message }));
+      if (mine === sequence) status.failed(error.message);
     }
   }
 

@@ -41,6 +41,7 @@ COMPANIES = ["Sokha Construction Co., Ltd.", "Angkor Build Enterprise", "Mekong 
 XSS_TITLE = '<img src=x onerror="window.__xss=1">'
 XSS_TITLE_KM = "<script>window.__xss=2</script>ផ្លូវ"
 KHMER_TITLE = "ស្ពានបេតុងភូមិអូរជ្រៅ"
+SAMPLE_PROJECT = "BT-48"  # marked SAMPLE, so that every page shows its SAMPLE notice and badge
 
 
 def pytest_configure(config):
@@ -101,14 +102,14 @@ class Dataset:
 
 @pytest.fixture(scope="session")
 def dataset(templates, tmp_path_factory):
-    """A SpatiaLite copy of the boundaries template with the 48 known projects loaded."""
+    """A SpatiaLite copy of the boundaries template with the 48 known projects loaded (one of them SAMPLE)."""
     target = tmp_path_factory.mktemp("browser") / "browser.sqlite"
     shutil.copy(templates("spatialite").removeprefix("sqlite:///"), target)
     database = Database(make_config(f"sqlite:///{target}"))
     points = {code: (lon, lat) for code, lon, lat in database.rows(
         "SELECT code, label_lon, label_lat FROM admin_area WHERE level = 'commune'")}
     import_records(database.sessions, database.config, pd.DataFrame(known_rows(points)), "browser.csv", "template",
-                   "0" * 64)
+                   "0" * 64, is_sample={SAMPLE_PROJECT})
     yield Dataset(database)
     database.engine.dispose()
 

@@ -152,8 +152,8 @@ def open_popup(map_page, project_id):
     marker = f".project-marker[data-project-id='{project_id}']"
     map_page.page.wait_for_selector(marker, timeout=10_000)
     map_page.page.click(marker)
-    map_page.page.wait_for_selector(".project-popup [data-field=title_km]", timeout=10_000)
-    shown = map_page.attributes(".project-popup [data-field]", "data-field", "data-value", "datetime", "href")
+    map_page.page.wait_for_selector("#details [data-field=title_km]", timeout=10_000)
+    shown = map_page.attributes("#details [data-field]", "data-field", "data-value", "datetime", "href")
     return {item["data-field"]: item for item in shown}
 
 
@@ -205,7 +205,7 @@ def test_titles_are_text_never_html(map_page, dataset):
     shown = open_popup(map_page, "BT-10")
     assert shown["title_en"]["text"] == XSS_TITLE
     assert shown["title_km"]["text"] == XSS_TITLE_KM
-    assert map_page.page.query_selector(".project-popup img, .project-popup script") is None
+    assert map_page.page.query_selector("#details img, #details script") is None
     map_page.page.fill("input#search", "onerror")
     button = map_page.page.wait_for_selector("#search-results li > button[data-project-id='BT-10']", timeout=10_000)
     assert XSS_TITLE in button.text_content()
