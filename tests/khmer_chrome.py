@@ -6,10 +6,11 @@ PID, NCDD and API only next to their meaning in Khmer (the catalogue test checks
 among them: the SAMPLE notice is Khmer only."""
 import re
 
-ALLOWED_PHRASES = ("Open Development Cambodia", "CC BY 4.0", "CC BY", "iframe-resizer", "Leaflet.GestureHandling")
+ALLOWED_PHRASES = ("Open Development Cambodia", "CC BY 4.0", "CC BY", "iframe-resizer", "Leaflet.GestureHandling",
+                   "Fiscal Data Package", "Frictionless")
 ALLOWED_WORDS = {
     "geoBoundaries", "Leaflet", "OpenStreetMap", "NCDD",                    # proper names
-    "CSV", "XLSX", "GeoJSON", "GeoPackage", "JSON", "OpenAPI", "OC4IDS",  # file formats and standards
+    "CSV", "XLSX", "GeoJSON", "GeoPackage", "JSON", "OpenAPI", "OC4IDS", "PDF", "A4",  # file formats, standards
     "ctrl", "km",                                                          # a key name, a unit
     "EIA", "PID", "API",                                                   # abbreviations, explained (below)
 }

@@ -769,6 +769,10 @@ BAD_REQUESTS = [
     ("/api/v1/projects?year=20x6", bad("year", "20x6", YEAR_RULE)),
     ("/api/v1/projects?year=2013", bad("year", "2013", YEAR_RULE)),
     ("/api/v1/layers/expenditure?year=2020", bad("year", "2020", YEAR_RULE)),
+    ("/api/v1/layers/budget_by_area?sector=well",  # a budget has no sector: refused, not ignored
+     bad("sector", "well", "no sector filter on the budget_by_area layer (it takes year, province, district, commune)")),
+    ("/api/v1/layers/budget_by_area?eia_required=yes", bad("eia_required", "yes", "no eia_required filter on the "
+                                                           "budget_by_area layer (it takes year, province, district, commune)")),
     ("/api/v1/statistics?year=2018-2015", bad("year", "2018-2015", YEAR_RULE)),
     ("/api/v1/projects?province=99", bad("province", "99", "a province code of 2 digits that exists (see /api/v1/places)")),
     ("/api/v1/projects?province=1", bad("province", "1", "a province code of 2 digits that exists (see /api/v1/places)")),

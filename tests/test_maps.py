@@ -60,8 +60,25 @@ def test_shown_level(asked, zoom, area_level, expected):
     assert shown_level(asked, zoom, area_level) == expected
 
 
+@pytest.mark.parametrize("query, zoom, expected", [
+    ({"layer": "budget_by_area"}, 6, "district"),  # budgets are per district and commune: never provinces
+    ({"layer": "budget_by_area"}, 10, "commune"),
+    ({"layer": "budget_by_area", "province": "01"}, 7, "district"),
+    ({"layer": "budget_by_area", "level": "commune"}, 6, "commune"),
+    ({"layer": "expenditure"}, 6, "province"),
+])
+def test_the_budget_layer_is_drawn_by_districts_or_communes(query, zoom, expected):
+    state = parse_map_state({**query, "zoom": str(zoom), "lat": "12.6", "lon": "104.9"}, AREA_CODES, 2014, 2019)
+    assert state.level_shown == expected
+
+
 @pytest.mark.parametrize("query, message", [
-    ({"layer": "roads"}, 'layer was "roads"; expected one of project_points, project_count, expenditure, budget_vs_actual'),
+    ({"layer": "roads"}, 'layer was "roads"; expected one of project_points, project_count, expenditure, budget_vs_actual, '
+     'budget_by_area'),
+    ({"layer": "budget_by_area", "level": "province"},
+     'level was "province"; expected auto or district or commune for the budget_by_area layer'),
+    ({"layer": "budget_by_area", "sector": "well"},
+     'sector was "well"; expected no sector filter on the budget_by_area layer (it takes year, province, district, commune)'),
     ({"level": "village"}, 'level was "village"; expected one of auto, province, district, commune'),
     ({"view": "list"}, 'view was "list"; expected one of map, table'),
     ({"lat": "91", "lon": "104"}, 'lat was "91"; expected a number from -90 to 90'),
@@ -133,7 +150,8 @@ def test_map_page_has_the_dom_contract(site, lang):
     elements = Elements(page)
     assert f'<html lang="{lang}">' in page
     assert {name: elements.by_id[name][0] for name in CONTRACT_IDS if name in elements.by_id} == CONTRACT_IDS
-    assert [v for v, _ in elements.options["layer"]] == ["project_points", "project_count", "expenditure", "budget_vs_actual"]
+    assert [v for v, _ in elements.options["layer"]] == ["project_points", "project_count", "expenditure", "budget_vs_actual",
+                                                        "budget_by_area"]
     assert [v for v, _ in elements.options["level"]] == ["auto", "province", "district", "commune"]
     assert [v for v, _ in elements.options["eia"]] == ["", "yes", "no"]
     for year in ("year-from", "year-to"):

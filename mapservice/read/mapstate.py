@@ -3,10 +3,15 @@ validated from query parameters (any mapping with ``get``, as ``filters.parse_fi
 state draws. No Flask: the map page, the embed and the exports read it from ``request.args``."""
 from dataclasses import dataclass, field
 
+from mapservice.read import budgets
 from mapservice.read.filters import FilterError, Filters, parse_filters
+from mapservice.store.budget_vocabulary import BUDGET_LEVELS
 from mapservice.store.models import LEVELS
 
-MAP_LAYERS = ("project_points", "project_count", "expenditure", "budget_vs_actual")
+MAP_LAYERS = ("project_points", "project_count", "expenditure", "budget_vs_actual", "budget_by_area")
+# layers drawn at some levels only: districts and communes hold budgets, provinces do not
+LAYER_LEVELS = {"budget_by_area": BUDGET_LEVELS}
+LAYER_FILTERS = {"budget_by_area": budgets.FILTERS}  # the budget layer takes no project filters (sector...)
 DEFAULT_LAYER = "expenditure"
 LEVEL_CHOICES = ("auto",) + LEVELS
 VIEWS = ("map", "table")
@@ -14,14 +19,14 @@ CHILD = {"province": "district", "district": "commune", "commune": "commune"}
 CAMBODIA = {"lat": 12.6, "lon": 104.9, "zoom": 7}
 
 
-def shown_level(asked, zoom, area_level):
-    """The level drawn: the one asked for, or with ``auto`` the deeper of the zoom's level (province below 8,
-    district below 10, commune from 10) and the level below the selected area."""
+def shown_level(asked, zoom, area_level, levels=LEVELS):
+    """The level drawn: the one asked for, or with ``auto`` the deepest of the zoom's level (province below 8,
+    district below 10, commune from 10), the level below the selected area and the layer's coarsest level."""
     if asked != "auto":
         return asked
     by_zoom = "province" if zoom < 8 else "district" if zoom < 10 else "commune"
     by_area = CHILD[area_level] if area_level else "province"
-    return max(by_zoom, by_area, key=LEVELS.index)
+    return max(by_zoom, by_area, levels[0], key=LEVELS.index)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class MapState:
     def level_shown(self):
         """The admin level the map draws for this state."""
         zoom = CAMBODIA["zoom"] if self.zoom is None else self.zoom
-        return shown_level(self.level, zoom, self.area_level)
+        return shown_level(self.level, zoom, self.area_level, LAYER_LEVELS.get(self.layer, LEVELS))
 
     def params(self):
         """The query parameters of this state, as the map page writes them."""
@@ -59,6 +64,14 @@ def parse_map_state(args, area_codes, first_year, last_year):
     filters = parse_filters(args, area_codes, first_year, last_year)
     values = {name: _choice(args, name, choices, default) for name, choices, default in (
         ("layer", MAP_LAYERS, DEFAULT_LAYER), ("level", LEVEL_CHOICES, "auto"), ("view", VIEWS, "map"))}
+    taken = LAYER_FILTERS.get(values["layer"])
+    other = [name for name in filters.as_params() if taken and name not in taken]
+    if other:
+        raise FilterError(other[0], filters.as_params()[other[0]],
+                          f"no {other[0]} filter on the {values['layer']} layer (it takes {', '.join(taken)})")
+    levels = LAYER_LEVELS.get(values["layer"], LEVELS)
+    if values["level"] not in ("auto", *levels):
+        raise FilterError("level", values["level"], f"auto or {' or '.join(levels)} for the {values['layer']} layer")
     values["lat"] = _number(args, "lat", -90, 90)
     values["lon"] = _number(args, "lon", -180, 180)
     zoom = _number(args, "zoom", 0, 20)

@@ -87,12 +87,21 @@ def layer(name):
     """One layer as GeoJSON for the filters (cached per data version and parameters)."""
     found = REGISTRY.get(name) or abort(404, f'layer "{name}" does not exist; see /api/v1/layers')
     filters = filters_from_request()
+    refuse_other_filters(found, filters)
     level = parse_level(default=found.levels[0], allowed=found.levels) if found.kind != "points" else None
     options = found.parse_options(request.args) if found.parse_options else {}
     body, etag = layer_body(found, filters, level, options)
     response = Response(body, mimetype=GEOJSON)
     response.set_etag(etag)
     return response
+
+
+def refuse_other_filters(layer, filters):
+    """A filter the layer does not apply (sector on the budget layer) is a 400, not silently ignored."""
+    other = [name for name in filters.as_params() if name not in layer.filters]
+    if other:
+        raise FilterError(other[0], filters.as_params()[other[0]],
+                          f"no {other[0]} filter on the {layer.name} layer (it takes {', '.join(layer.filters)})")
 
 
 def layer_body(layer, filters, level, options):

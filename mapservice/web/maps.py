@@ -45,7 +45,7 @@ def register_page_hooks(blueprint):
 register_page_hooks(blueprint)
 blueprint.add_app_template_global(social.card, "social_card")
 # How a legend writes its class bounds (formats/locale.py: format_range, static/js/format.js: formatRange)
-LEGEND_KINDS = {"expenditure": "money", "budget_vs_actual": "share"}
+LEGEND_KINDS = {"expenditure": "money", "budget_vs_actual": "share", "budget_by_area": "share"}
 
 
 def legend_kind(layer_name):
@@ -129,7 +129,8 @@ def page_config(state):
         "defaults": {"layer": DEFAULT_LAYER, "level": "auto"}, "bounds": CAMBODIA_BOUNDS,
         "basemap": bool(config["MAPSERVICE_BASEMAP_URL"]),
         "layers": {name: {"title": REGISTRY[name].title[language], "kind": REGISTRY[name].kind,
-                          "legendTitle": REGISTRY[name].legend_title[language], "legendKind": legend_kind(name)}
+                          "legendTitle": REGISTRY[name].legend_title[language], "legendKind": legend_kind(name),
+                          "levels": list(REGISTRY[name].levels), "filters": list(REGISTRY[name].filters)}
                    for name in MAP_LAYERS},
         "vocabulary": vocabulary_labels(),
         "urls": {"api": url_for("api.index"), "map": url_for("pages.index"), "embed": url_for("maps.embed"),

@@ -14,7 +14,7 @@ import { projectDetails } from "./popup.js";
 import { setupSearch } from "./search.js";
 import { pageQuery, shareUrl, updateLinks } from "./share.js";
 import {
-  areaCode, childLevel, filterParams, levelOf, parentCode, readState, shownLevel, withArea,
+  areaCode, childLevel, filterParams, layerLevels, layerTakes, levelOf, parentCode, readState, shownLevel, withArea,
 } from "./state.js";
 import { placeName, renderSummary, summarySentence } from "./summary.js";
 import { renderTable } from "./table.js";
@@ -63,6 +63,13 @@ function writeControls() {
   ui.sector.value = state.sector;
   ui.status.value = state.status;
   ui.eia.value = state.eia;
+  // the budget layer: no project filters, no province level
+  for (const [control, filter] of [[ui.sector, "sector"], [ui.status, "status"], [ui.eia, "eia_required"]]) {
+    control.disabled = !layerTakes(state.layer, filter);
+  }
+  for (const option of ui.level.options) {
+    option.disabled = option.value !== "auto" && !layerLevels(state.layer).includes(option.value);
+  }
   ui.tableView.hidden = state.view !== "table";
   ui.tableButton.setAttribute("aria-expanded", String(state.view === "table"));
 }
@@ -183,7 +190,10 @@ async function openProject(id, latlng, returnTo) {
 
 function bindControls() {
   const set = (changes) => commit({ ...state, ...changes });
-  ui.layer.addEventListener("change", () => set({ layer: ui.layer.value }));
+  ui.layer.addEventListener("change", () => {
+    const layer = ui.layer.value;
+    set({ layer, ...(state.level !== "auto" && !layerLevels(layer).includes(state.level) ? { level: "auto" } : {}) });
+  });
   ui.level.addEventListener("change", () => set({ level: ui.level.value }));
   for (const input of [ui.yearFrom, ui.yearTo]) {
     input.addEventListener("input", () => {

@@ -1,5 +1,7 @@
 // The map's whole state lives in the URL: reading it, writing it, and what it means for the API requests.
-export const LAYERS = ["project_points", "project_count", "expenditure", "budget_vs_actual"];
+import { config as pageConfig } from "./config.js";
+
+export const LAYERS = ["project_points", "project_count", "expenditure", "budget_vs_actual", "budget_by_area"];
 export const LEVELS = ["province", "district", "commune"];
 const CHILD = { province: "district", district: "commune", commune: "commune" };
 const AREA_LEVEL = { 2: "province", 4: "district", 6: "commune" };
@@ -55,13 +57,25 @@ export function childLevel(level) {
   return CHILD[level];
 }
 
-// auto: the deeper of the zoom's level (province < 8, district < 10, commune from 10) and the level below the area
+// The levels and filters a layer takes (the budget layer: districts and communes, no project filters)
+export function layerLevels(layer) {
+  return ((pageConfig.layers || {})[layer] || {}).levels || LEVELS;
+}
+
+export function layerTakes(layer, filter) {
+  const filters = ((pageConfig.layers || {})[layer] || {}).filters;
+  return !filters || filters.includes(filter);
+}
+
+// auto: the deepest of the zoom's level (province < 8, district < 10, commune from 10), the level below the area
+// and the layer's coarsest level
 export function shownLevel(state, zoom) {
   if (state.level !== "auto") return state.level;
   const byZoom = zoom < 8 ? "province" : zoom < 10 ? "district" : "commune";
   const area = levelOf(areaCode(state));
   const byArea = area ? CHILD[area] : "province";
-  return LEVELS.indexOf(byZoom) >= LEVELS.indexOf(byArea) ? byZoom : byArea;
+  const deepest = [byZoom, byArea, layerLevels(state.layer)[0]].map((level) => LEVELS.indexOf(level));
+  return LEVELS[Math.max(...deepest)];
 }
 
 export function filterParams(state, config, { withArea = true } = {}) {
@@ -76,7 +90,8 @@ export function filterParams(state, config, { withArea = true } = {}) {
   if (state.sector) params.sector = state.sector;
   if (state.status) params.status = state.status;
   if (state.eia) params.eia_required = state.eia;
-  return { ...params, ...state.more };
+  // a filter the layer does not apply stays in the state (for the next layer) but is neither sent nor written
+  return Object.fromEntries(Object.entries({ ...params, ...state.more }).filter(([name]) => layerTakes(state.layer, name)));
 }
 
 // Everything, in the order people read it: what, where, when, position, language

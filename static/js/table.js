@@ -28,6 +28,19 @@ export function renderTable(table, data, { onArea }) {
       moneyCell("budget", p.budget), moneyCell("spent", p.expenditure))));
     return;
   }
+  if (data.layer === "budget_by_area") {
+    head.replaceChildren(header([_("Area")], [_("Approved budget (riel)"), true], [_("Actual expenditure (riel)"), true],
+      [_("Actual ÷ approved"), true]));
+    features.sort((a, b) => localName(a.properties).localeCompare(localName(b.properties), config.lang));
+    body.replaceChildren(...features.map(({ properties: p }) => el("tr", { "data-code": p.code },
+      el("th", { scope: "row" }, el("button", { type: "button", className: "link", "data-code": p.code, text: localName(p) })),
+      moneyCell("approved", p.approved), moneyCell("actual", p.actual),
+      el("td", { className: "num", "data-value": p.value ?? "", text: formatPercent(p.value) }))));
+    for (const button of body.querySelectorAll("button[data-code]")) {
+      button.addEventListener("click", () => onArea(button.dataset.code));
+    }
+    return;
+  }
   const ratio = data.layer === "budget_vs_actual";
   const columns = [[_("Area")], [_("Projects"), true], [_("Budget (riel)"), true], [_("Spent (riel)"), true]];
   head.replaceChildren(header(...columns, ...(ratio ? [[_("Spent ÷ budget"), true]] : [])));

@@ -18,6 +18,11 @@ const PROVINCE_LABEL_ZOOM = 7;
 export function describeArea(layer, props) {
   const name = localName(props);
   const count = ngettext("%(num)s project", "%(num)s projects", props.project_count, { num: formatNumber(props.project_count) });
+  if (layer === "budget_by_area") {
+    const share = props.value === null ? _("no budget recorded")
+      : _("spent %(share)s of the approved budget", { share: formatPercent(props.value) });
+    return labelled(name, share);
+  }
   if (layer === "budget_vs_actual") {
     const share = props.value === null ? _("no budget recorded")
       : _("spent %(share)s of the budget", { share: formatPercent(props.value) });

@@ -67,3 +67,25 @@ def test_the_project_popup_links_to_its_district_budget(budgets, map_page, datas
     map_page.page.click(".project-popup [data-field=budget_page]")
     map_page.page.wait_for_selector(".budget-infographic[data-code='0105'][data-year='2015']")
     assert map_page.errors == []
+
+
+def test_the_budget_layer_on_the_map(budgets, map_page):
+    """The map's layer menu offers the budget by area: districts drawn with the imported amounts, no project filters."""
+    map_page.open("layer=budget_by_area&year=2016&view=table&lang=en")
+    page = map_page.page
+    assert page.eval_on_selector("#layer", "select => select.value") == "budget_by_area"
+    assert page.eval_on_selector_all("#sector, #status, #eia", "els => els.map(e => e.disabled)") == [True, True, True]
+    assert page.eval_on_selector("#level option[value=province]", "option => option.disabled") is True
+    page.wait_for_selector("#table-view tbody tr[data-code='0105']")
+    cells = {cell["data-column"]: cell["data-value"] for cell in
+             map_page.attributes("#table-view tbody tr[data-code='0105'] td[data-column]", "data-column", "data-value")}
+    expected = {kind_line: amounts for kind_line, amounts in budgets.items() if kind_line[:2] == ("0105", 2016)}
+    approved = sum(a for (_, _, kind, _), (a, _) in expected.items() if kind == "expenditure")
+    actual = sum(b for (_, _, kind, _), (_, b) in expected.items() if kind == "expenditure")
+    assert (int(cells["approved"]), int(cells["actual"])) == (approved, actual)
+    codes = page.eval_on_selector_all("#table-view tbody tr[data-code]", "rows => rows.map(r => r.dataset.code)")
+    assert codes and all(len(code) == 4 for code in codes)  # districts, not provinces
+    page.select_option("#layer", "project_count")
+    map_page.wait_ready()
+    assert page.eval_on_selector("#sector", "select => select.disabled") is False
+    assert map_page.errors == []

@@ -67,7 +67,7 @@ def test_page_in_khmer_by_default_and_in_english(map_page, dataset):
         layers = {layer["name"]: layer["title"][lang] for layer in map_page.api("/api/v1/layers")["layers"]}
         options = dict(page.eval_on_selector_all("select#layer option", "os => os.map(o => [o.value, o.text.trim()])"))
         assert options == {name: layers[name] for name in
-                           ("project_points", "project_count", "expenditure", "budget_vs_actual")}
+                           ("project_points", "project_count", "expenditure", "budget_vs_actual", "budget_by_area")}
         sectors = dict(page.eval_on_selector_all("select#sector option", "os => os.map(o => [o.value, o.text.trim()])"))
         label = 0 if lang == "en" else 1
         assert {code: text for code, text in sectors.items() if code} == {
