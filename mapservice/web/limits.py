@@ -50,7 +50,8 @@ def queue_wait_ms(header, now=None):
 def init_app(app):
     """Shed requests that queued too long; run at most MAPSERVICE_EXPENSIVE_CONCURRENCY expensive ones at a time."""
     longest_wait_ms = app.config["MAPSERVICE_QUEUE_WAIT_MS"]
-    slots = threading.BoundedSemaphore(max(1, app.config["MAPSERVICE_EXPENSIVE_CONCURRENCY"]))
+    slots = app.extensions["expensive_slots"] = threading.BoundedSemaphore(
+        max(1, app.config["MAPSERVICE_EXPENSIVE_CONCURRENCY"]))
     slot_wait_s = app.config["MAPSERVICE_EXPENSIVE_WAIT_MS"] / 1000
 
     @app.before_request
