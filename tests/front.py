@@ -1,9 +1,12 @@
 """The public mode as it runs for real, for the tests and bench/front_load.py: gunicorn processes
 (`mapservice serve --socket`) behind nginx (`mapservice.server.prepare_front`, `start_nginx`), on 127.0.0.1 only,
 and HTTP clients that can speak from their own loopback address (the front's limits are per client address) or
-over a unix socket (one app process, past the front). Everything started is stopped, also on error."""
+over a unix socket (one app process, past the front); and a throwaway PostgreSQL cluster of our own to stop and
+start (never the system server). Everything started is stopped, also on error."""
 import http.client
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +20,7 @@ from pathlib import Path
 from mapservice.server import prepare_front, start_nginx
 
 ROOT = Path(__file__).resolve().parents[1]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 def free_port():
@@ -159,7 +163,7 @@ class Load:
                         for i, source in enumerate(self.sources)]
 
     def _client(self, index, source):
-        turn = index
+        turn = index * 7919  # far apart: clients of a list of unique URLs never ask the same one
         while self.running.is_set():
             path = self.paths[turn % len(self.paths)]
             turn += 1
@@ -223,3 +227,35 @@ def idle_connections(port, count, trickle_every=1.0):
         stop_event.set()
         for sock in sockets:
             sock.close()
+
+
+class Cluster:
+    """A PostgreSQL cluster of our own, run as the postgres user when we are root (initdb refuses root)."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="mapservice-pg-"))
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+        self.run(PG_BIN / "initdb", "-D", self.dir / "data", "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                 "--no-sync")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/mapservice"
+
+    def run(self, *args):
+        subprocess.run([*self.as_user, *map(str, args)], check=True, capture_output=True, timeout=120)
+
+    def start(self):
+        self.run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "server.log", "-w", "-t", "60",
+                 "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self):
+        self.run(PG_BIN / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
+
+    def remove(self):
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -70,10 +70,10 @@ def test_cacheable_answers_come_from_the_front(front):
 
 
 def test_idle_and_trickling_connections_do_not_hold_the_service(front):
-    """300 connections that never finish their request header, held for 10 s: others still answer in < 1 s."""
+    """300 connections that never finish their request header, held for 8 s: others still answer in < 1 s."""
     latencies = []
     with idle_connections(front.port, 300):
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 8
         turn = 0
         while time.monotonic() < deadline:
             answer = get(front.port, MIXED[turn % len(MIXED)] if turn % 3 else f"/api/v1/areas/0{1 + turn % 9}",
@@ -82,17 +82,17 @@ def test_idle_and_trickling_connections_do_not_hold_the_service(front):
             latencies.append(answer.seconds)
             turn += 1
             time.sleep(0.2)
-    assert len(latencies) >= 30 and max(latencies) < 1.0, sorted(latencies)[-5:]
+    assert len(latencies) >= 20 and max(latencies) < 1.0, sorted(latencies)[-5:]
 
 
 def test_64_clients_get_every_answer(front):
-    """64 clients, each from its own address, a request every 0.1 s for 10 s over the mixed set: all 200."""
+    """64 clients, each from its own address, a request every 0.1 s for 8 s over the mixed set: all 200."""
     with Load(front.port, MIXED, clients=64, pause=0.1, timeout=10) as load:
-        time.sleep(10)
+        time.sleep(8)
     seconds = [s for _, s, _ in load.results]
     assert load.statuses() == {200: len(load.results)}, \
         [(status, path) for status, _, path in load.results if status != 200][:10]
-    assert len(load.results) > 64 * 20
+    assert len(load.results) > 64 * 15
     assert percentile(seconds, 0.99) < 2.0, percentile(seconds, 0.99)  # the target is 1 s on a quiet machine
 
 

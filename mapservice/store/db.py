@@ -72,5 +72,14 @@ def init_schema(engine):
     logger.debug("schema ready on %s", engine.url.render_as_string(hide_password=True))
 
 
+def close_session(session):
+    """Close ``session``; when its database went away mid-request the rollback fails, and the connection is
+    dropped instead (the request has its answer, a 503, already)."""
+    try:
+        session.close()
+    except sa.exc.DBAPIError:
+        session.invalidate()
+
+
 def make_session_factory(engine):
     return sessionmaker(bind=engine, expire_on_commit=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext
 
-from mapservice.store.db import init_schema
+from mapservice.store.db import close_session, init_schema
 from mapservice.web.errors import unavailable
 from mapservice.web.openapi import documented
 
@@ -72,6 +72,18 @@ class DatabaseState:
             logger.warning("database reachable again after %.1f s", time.monotonic() - since)
 
 
+class PoolTracebacksDuringOutages(logging.Filter):
+    """SQLAlchemy's pool logs a traceback each time it cannot reset or close a connection whose server went away;
+    an outage is already said once (``DatabaseState.failed``), so these go to DEBUG as one line."""
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (sa.exc.DBAPIError, ConnectionError)) or type(exc).__module__.startswith("psycopg"):
+            logger.debug("connection dropped (%s): %s", record.getMessage()[:60], _first_line(exc))
+            return False
+        return True
+
+
 def _first_line(exc):
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
@@ -80,6 +92,9 @@ def init_app(app, engine, schema_engine):
     """Prepare the schema (one try; ``retry_schema`` keeps trying), refuse requests until it is ready, and answer
     database errors with 503."""
     state = app.extensions["database_state"] = DatabaseState(engine, schema_engine)
+    pool_logger = logging.getLogger(f"{type(engine.pool).__module__}.{type(engine.pool).__name__}")
+    if not any(isinstance(f, PoolTracebacksDuringOutages) for f in pool_logger.filters):
+        pool_logger.addFilter(PoolTracebacksDuringOutages())
     state.prepare_schema()
 
     @app.before_request
@@ -123,7 +138,7 @@ def readyz():
     try:
         snapshot = current_app.extensions["data_state"].current(session)
     finally:
-        session.close()
+        close_session(session)
     if not snapshot.area_codes:
         return not_cached(unavailable(NO_DATA, RETRY_AFTER_S))
     return not_cached(jsonify({"ok": True, "data_version": snapshot.version}))
