@@ -72,7 +72,7 @@ def init_schema(engine):
     logger.debug("schema ready on %s", engine.url.render_as_string(hide_password=True))
 
 
-def close_session(session):
+def release_session(session):
     """Close ``session``; when its database went away mid-request the rollback fails, and the connection is
     dropped instead (the request has its answer, a 503, already)."""
     try:

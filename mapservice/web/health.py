@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext
 
-from mapservice.store.db import close_session, init_schema
+from mapservice.store.db import init_schema, release_session
 from mapservice.web.errors import unavailable
 from mapservice.web.openapi import documented
 
@@ -138,7 +138,7 @@ def readyz():
     try:
         snapshot = current_app.extensions["data_state"].current(session)
     finally:
-        close_session(session)
+        release_session(session)
     if not snapshot.area_codes:
         return not_cached(unavailable(NO_DATA, RETRY_AFTER_S))
     return not_cached(jsonify({"ok": True, "data_version": snapshot.version}))
