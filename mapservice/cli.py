@@ -59,6 +59,9 @@ def build_parser():
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve.add_argument("--socket", help="listen on this unix socket instead of host:port (behind the nginx front)")
+    serve.add_argument("--public", action="store_true",
+                       help="nginx on host:port in front of gunicorn on a unix socket (docs/deployment.md)")
     return parser
 
 
@@ -152,13 +155,17 @@ def run_report(args, config):
 
 
 def run_serve(args, config):
-    from mapservice.server import serve
+    from mapservice.server import serve, serve_public
     from mapservice.web import create_app
 
     test_config = {"DATABASE_URL": args.database_url} if args.database_url else None
-    create_app(test_config)  # fail here, with a clear message, rather than in every worker
-    print(f"serving on http://{args.host}:{args.port}/", flush=True)
-    serve(lambda: create_app(test_config), args.host, args.port, args.workers, args.threads)
+    create_app(test_config)  # a bad setting fails here, once; an unreachable database is waited for (/readyz 503)
+    if args.public:
+        print(f"serving on http://{args.host}:{args.port}/ (nginx in front of gunicorn)", flush=True)
+        return serve_public(lambda: create_app(test_config), args.host, args.port, args.workers, args.threads)
+    bind = f"unix:{args.socket}" if args.socket else f"{args.host}:{args.port}"
+    print(f"serving on {bind if args.socket else f'http://{bind}/'}", flush=True)
+    serve(lambda: create_app(test_config), bind, args.workers, args.threads)
 
 
 def _print_summary(summary):

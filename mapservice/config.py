@@ -44,9 +44,35 @@ SETTINGS = {
     ),
     "MAPSERVICE_BASEMAP_ATTRIBUTION": ("", "Attribution (HTML) shown for the basemap tiles."),
     "MAPSERVICE_USD_RATE": (4100, "Riel per US dollar, for the dollar amounts shown beside riel."),
+    # The public deployment (docs/deployment.md): replicas, time limits, load shedding
+    "MAPSERVICE_READ_DATABASE_URL": (
+        "",
+        "SQLAlchemy URL of a read-only replica the web app reads from; empty = DATABASE_URL.",
+    ),
+    "MAPSERVICE_STATEMENT_TIMEOUT_MS": (
+        20000,
+        "PostGIS statement_timeout of the web app's queries, in milliseconds (imports are not limited); 0 = none.",
+    ),
+    "MAPSERVICE_CONNECT_TIMEOUT_S": (3, "Seconds the web app waits for a PostGIS connection before answering 503."),
+    "MAPSERVICE_QUEUE_WAIT_MS": (
+        2000,
+        "A request that waited longer than this behind busy workers (measured from the front's X-Request-Start) "
+        "is answered 503 with Retry-After at once; 0 = never.",
+    ),
+    "MAPSERVICE_EXPENSIVE_CONCURRENCY": (
+        2,
+        "Expensive requests (project files, PNG/HTML maps, OC4IDS packages, big OGC pages) one worker process runs "
+        "at a time; more wait briefly, then get 503 with Retry-After.",
+    ),
+    "MAPSERVICE_EXPENSIVE_WAIT_MS": (
+        1000,
+        "How long an expensive request waits for one of those slots before the 503, in milliseconds.",
+    ),
 }
 
-_INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES"}
+_INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",
+                 "MAPSERVICE_STATEMENT_TIMEOUT_MS", "MAPSERVICE_CONNECT_TIMEOUT_S", "MAPSERVICE_QUEUE_WAIT_MS",
+                 "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS"}
 
 
 class ConfigError(ValueError):

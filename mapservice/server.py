@@ -1,5 +1,20 @@
-"""`mapservice serve`: the app under gunicorn (threads per worker; workers share nothing but the database)."""
+"""`mapservice serve`: the app under gunicorn (threads per worker; workers share nothing but the database), and
+with ``--public`` the nginx front in front of it (deploy/nginx.conf.template)."""
+import gzip
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 from gunicorn.app.base import BaseApplication
+
+from mapservice.config import PROJECT_ROOT
+
+# Connections one worker accepts at a time. Without the front a slow client holds one of them; behind it (nginx
+# buffers whole requests and responses) each is a request being answered, and more wait in the listen backlog
+# instead of an unbounded queue in the worker.
+CONNECTIONS_PER_THREAD = 4
 
 
 class Server(BaseApplication):
@@ -17,7 +32,84 @@ class Server(BaseApplication):
         return self.app_factory()
 
 
-def serve(app_factory, host, port, workers, threads):
-    """Run until interrupted; each worker builds its own app (and its own data snapshot)."""
-    Server(app_factory, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                         "worker_class": "gthread", "accesslog": "-", "timeout": 120}).run()
+def retry_database(worker):
+    """After the fork: a worker whose app started without its database keeps trying (threads do not survive a fork)."""
+    worker.wsgi.extensions["database_state"].retry_schema()
+
+
+def serve(app_factory, bind, workers, threads):
+    """Run until interrupted; each worker builds its own app (and its own data snapshot). ``bind`` is
+    ``HOST:PORT`` or ``unix:PATH`` (behind the nginx front; the socket is 0666 so that nginx's workers,
+    another user, can connect: keep it in a directory only they reach)."""
+    Server(app_factory, {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+                         "worker_connections": threads * CONNECTIONS_PER_THREAD, "umask": 0o111,
+                         "accesslog": "-", "timeout": 120, "graceful_timeout": 10,
+                         "post_worker_init": retry_database, "control_socket_disable": True}).run()
+
+
+# --- the public front: nginx in front of gunicorn (deploy/nginx.conf.template, docs/deployment.md) -----------------
+
+TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf.template"
+# Per client address: requests per second, the burst a page load needs, requests at a time; how long a cached
+# response is fresh before the front revalidates it against the app's ETag.
+FRONT_DEFAULTS = {"rate": 20, "burst": 100, "connections": 32, "cache_valid": "1s"}
+PRECOMPRESSED = {".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map", ".geojson", ".xml"}
+
+
+def render_front_config(prefix, listen, sockets, **limits):
+    """The nginx configuration: the template with its @NAMES@ filled in (``limits`` override FRONT_DEFAULTS)."""
+    values = FRONT_DEFAULTS | limits
+    filled = {"PREFIX": str(prefix), "LISTEN": listen, "RATE": values["rate"], "BURST": values["burst"],
+              "CONNECTIONS": values["connections"], "CACHE_VALID": values["cache_valid"],
+              "UPSTREAM_SERVERS": "\n".join(f"        server unix:{socket};" for socket in sockets)}
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for name, value in filled.items():
+        text = text.replace(f"@{name}@", str(value))
+    unfilled = re.findall(r"@[A-Z_]+@", text)
+    if unfilled:
+        raise ValueError(f"{TEMPLATE} names {', '.join(sorted(set(unfilled)))}, which nothing fills in")
+    return text
+
+
+def prepare_front(prefix, listen, sockets, **limits):
+    """Write ``prefix``/nginx.conf and a copy of static/ with a .gz beside each compressible file (gzip_static);
+    return the configuration's path. The prefix is readable by others: nginx's workers may run as another user."""
+    prefix = Path(prefix)
+    for folder in ("tmp", "cache"):
+        (prefix / folder).mkdir(parents=True, exist_ok=True)
+    prefix.chmod(0o755)
+    static = prefix / "static"
+    shutil.rmtree(static, ignore_errors=True)
+    shutil.copytree(PROJECT_ROOT / "static", static)
+    for path in static.rglob("*"):
+        if path.suffix in PRECOMPRESSED and path.is_file():
+            with path.open("rb") as source, gzip.open(f"{path}.gz", "wb", compresslevel=9) as target:
+                shutil.copyfileobj(source, target)
+            os.utime(f"{path}.gz", (path.stat().st_atime, path.stat().st_mtime))
+    config = prefix / "nginx.conf"
+    config.write_text(render_front_config(prefix.resolve(), listen, sockets, **limits), encoding="utf-8")
+    return config
+
+
+def start_nginx(config):
+    """nginx in the foreground, our own process with our own prefix (no system service is touched)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    prefix = str(Path(config).parent)
+    check = subprocess.run([nginx, "-t", "-q", "-p", prefix, "-e", f"{prefix}/error.log", "-c", str(config)],
+                           capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx refused {config}: {check.stderr.strip()}")
+    return subprocess.Popen([nginx, "-p", prefix, "-e", f"{prefix}/error.log", "-c", str(config),
+                             "-g", "daemon off;"])
+
+
+def serve_public(app_factory, host, port, workers, threads, prefix=PROJECT_ROOT / "var" / "front"):
+    """nginx on ``host:port`` in front of gunicorn on a unix socket under ``prefix``; both stop together."""
+    socket = Path(prefix).resolve() / "app.sock"
+    config = prepare_front(prefix, f"{host}:{port}", [socket])
+    nginx = start_nginx(config)
+    try:
+        serve(app_factory, f"unix:{socket}", workers, threads)
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=15)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the service needs on Debian 12 (apt packages, a virtualenv in .venv) — idempotent.
-# Used by scripts/run.sh and scripts/test.sh; pass "test" to also install the test-only packages.
+# Used by scripts/run.sh and scripts/test.sh; pass "test" to also install the test-only packages, "public" for the
+# nginx front of scripts/run.sh --public (the tests need it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,10 @@ apt_packages=(libsqlite3-mod-spatialite python3-venv fonts-khmeros fonts-noto-co
 if [ "${1:-}" = "test" ]; then
   # PostGIS for the second database, GDAL's OGC API client, Chromium for the browser tests
   apt_packages+=(postgresql-15 postgresql-15-postgis-3 gdal-bin chromium chromium-driver)
+fi
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "public" ]; then
+  # the public front; it runs as our own process (mapservice serve --public), the system service stays as it was
+  apt_packages+=(nginx-light)
 fi
 
 missing=()

@@ -16,6 +16,9 @@ CHOICES = {
 }
 CODE_LENGTH = {"province": 2, "district": 4, "commune": 6}
 MAX_QUERY_LENGTH = 100
+# A blank value is an error, not "all": `sector=%20` silently meaning "every sector" turned a filtered request into a
+# full-dataset export. Leaving the parameter out is how to ask for all.
+BLANK = "a value (leave the parameter out for all)"
 
 
 class FilterError(ValueError):
@@ -75,6 +78,7 @@ def parse_filters(args, area_codes, first_year=2014, last_year=2019):
 
     ``area_codes`` is the set of stored area codes; an unknown code is an error, not an empty result.
     """
+    check_single_values(args, FILTER_PARAMETERS)
     values = {}
     year = _get(args, "year")
     if year is not None:
@@ -92,12 +96,25 @@ def parse_filters(args, area_codes, first_year=2014, last_year=2019):
     return Filters(**values)
 
 
+def check_single_values(args, names, blank_ok=False):
+    """Raise FilterError for a parameter of ``names`` given twice (only one would count, silently) or blank."""
+    getlist = getattr(args, "getlist", None)
+    for name in names:
+        values = getlist(name) if getlist else ([args[name]] if name in args else [])
+        if len(values) > 1:
+            raise FilterError(name, "&".join(values), "one value (several codes or choices go comma-separated)")
+        if values and not blank_ok and not str(values[0]).strip():
+            raise FilterError(name, values[0], BLANK)
+
+
 def _get(args, name):
     value = args.get(name)
     if value is None:
         return None
     value = str(value).strip()
-    return value if value else None
+    if not value:
+        raise FilterError(name, args.get(name), BLANK)
+    return value
 
 
 def _parse_years(text, first, last):
@@ -113,7 +130,12 @@ def _parse_years(text, first, last):
 
 def _split(args, name):
     value = _get(args, name)
-    return [] if value is None else [part.strip() for part in value.split(",") if part.strip()]
+    if value is None:
+        return []
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:  # "," alone is as blank as ""
+        raise FilterError(name, value, BLANK)
+    return parts
 
 
 def _parse_codes(args, level, area_codes):

@@ -19,11 +19,12 @@ def is_spatialite(engine_or_url):
     return sa.engine.make_url(str(url)).get_backend_name() == "sqlite"
 
 
-def create_db_engine(config):
-    """Build the engine ``DATABASE_URL`` names; SQLite connections get SpatiaLite loaded."""
-    url = sa.engine.make_url(config["DATABASE_URL"])
+def create_db_engine(config, url=None, limits=None):
+    """Build the engine ``url`` (default ``DATABASE_URL``) names; SQLite connections get SpatiaLite loaded.
+    ``limits`` (PostGIS only): {"statement_timeout_ms", "connect_timeout_s"} for the web's connections."""
+    url = sa.engine.make_url(url or config["DATABASE_URL"])
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, **_postgres_limits(limits))
     import sqlean  # this Python's sqlite3 cannot load extensions; sqlean's can
 
     if url.database and url.database != ":memory:":
@@ -43,6 +44,25 @@ def create_db_engine(config):
     return engine
 
 
+def create_read_engine(config):
+    """The web app's engine: the read-only replica when ``MAPSERVICE_READ_DATABASE_URL`` is set, else
+    ``DATABASE_URL``; on PostGIS with a statement timeout and short connection waits, so that a slow query or an
+    unreachable server answers 503 instead of holding a worker thread."""
+    limits = {"statement_timeout_ms": config["MAPSERVICE_STATEMENT_TIMEOUT_MS"],
+              "connect_timeout_s": config["MAPSERVICE_CONNECT_TIMEOUT_S"]}
+    return create_db_engine(config, config.get("MAPSERVICE_READ_DATABASE_URL") or None, limits)
+
+
+def _postgres_limits(limits):
+    if not limits:
+        return {}
+    connect_args = {"connect_timeout": max(1, int(limits["connect_timeout_s"]))}
+    if limits["statement_timeout_ms"]:
+        connect_args["options"] = f"-c statement_timeout={int(limits['statement_timeout_ms'])}"
+    # a thread waits at most this long for a pooled connection (the default 30 s is a hang, not an answer)
+    return {"connect_args": connect_args, "pool_timeout": max(1, int(limits["connect_timeout_s"]))}
+
+
 def init_schema(engine):
     """Create every table (and spatial index) that does not exist yet."""
     if not is_spatialite(engine):
@@ -50,6 +70,15 @@ def init_schema(engine):
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
     Base.metadata.create_all(engine)
     logger.debug("schema ready on %s", engine.url.render_as_string(hide_password=True))
+
+
+def release_session(session):
+    """Close ``session``; when its database went away mid-request the rollback fails, and the connection is
+    dropped instead (the request has its answer, a 503, already)."""
+    try:
+        session.close()
+    except sa.exc.DBAPIError:
+        session.invalidate()
 
 
 def make_session_factory(engine):

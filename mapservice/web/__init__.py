@@ -10,23 +10,24 @@ from flask import Flask, request
 
 from mapservice.config import PROJECT_ROOT, load_config
 from mapservice.read.snapshot import DataState
-from mapservice.store.db import create_db_engine, init_schema, make_session_factory
+from mapservice.store.db import create_db_engine, create_read_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(test_config=None):
     """Build the app: settings (defaults, environment, ``test_config``), database, blueprints, error handler."""
-    from mapservice.web import errors, http_cache, i18n, openapi
+    from mapservice.web import errors, health, http_cache, i18n, limits, openapi
 
     app = Flask("mapservice", template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(load_config(test_config))
-    engine = create_db_engine(app.config)
-    init_schema(engine)
+    engine = create_read_engine(app.config)  # a read-only replica when MAPSERVICE_READ_DATABASE_URL is set
+    schema_engine = create_db_engine(app.config) if app.config["MAPSERVICE_READ_DATABASE_URL"] else engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["data_state"] = DataState()
     errors.register(app)
+    health.init_app(app, engine, schema_engine)  # the schema now, or 503 until a retry makes it (serve)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 
@@ -36,6 +37,7 @@ def create_app(test_config=None):
         i18n.check_language(request.args)
         openapi.check_query(app.view_functions.get(request.endpoint), request.args)
 
+    limits.init_app(app)  # after the parameter check: a bad request is a 400, not a wait for a slot
     app.after_request(http_cache.finish_response)
     logger.info("mapservice ready on %s", engine.url.render_as_string(hide_password=True))
     return app

@@ -8,6 +8,7 @@ from mapservice.formats.parameters import LANG, LEVEL, query_parameter
 from mapservice.read import areas as area_queries
 from mapservice.read import projects, totals
 from mapservice.read.filters import FilterError, parse_filters
+from mapservice.store.db import release_session
 from mapservice.store.models import LEVELS
 from mapservice.store.spatial import locate_points
 from mapservice.web import i18n
@@ -38,7 +39,7 @@ def open_session():
 def close_session(_exc):
     session = g.pop("session", None)
     if session is not None:
-        session.close()
+        release_session(session)  # also when the database went away mid-request
 
 
 def years():

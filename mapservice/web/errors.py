@@ -1,7 +1,8 @@
 """One error body for every error: JSON for the API (and .json URLs), a short HTML page elsewhere."""
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
+from flask_babel import force_locale
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from mapservice.read.filters import FilterError
@@ -11,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 def wants_json():
     """The API, the tiles (also .mvt) and every .json and .jsonld URL answer errors in JSON."""
-    return request.path.startswith(("/api/", "/tiles/")) or request.path.endswith((".json", ".jsonld"))
+    return (request.path.startswith(("/api/", "/tiles/")) or request.path.endswith((".json", ".jsonld"))
+            or request.path in ("/healthz", "/readyz"))
 
 
 def error_response(status, message):
@@ -20,6 +22,17 @@ def error_response(status, message):
         response.status_code = status
         return response
     return render_template("error.html", status=status, message=message), status
+
+
+def unavailable(message, retry_after):
+    """503 with ``Retry-After`` (seconds) in the one error body; ``message`` is a lazy_gettext string: English in
+    JSON (like every other API error), the request's language on the HTML page."""
+    if wants_json():
+        with force_locale("en"):
+            message = str(message)
+    response = make_response(error_response(503, str(message)))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def register(app):

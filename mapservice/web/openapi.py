@@ -4,10 +4,15 @@ with ``@documented``; ``build_openapi`` walks the app's URL map. A route without
 import re
 
 from mapservice.formats.parameters import FILTERS, LANG, PAGING
-from mapservice.read.filters import FilterError, UnknownParameter
+from mapservice.read.filters import UnknownParameter, check_single_values
 
 ERROR = {"description": "The request is not valid, or the resource does not exist",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+TOO_MANY = ERROR | {"description": "Too many requests from this client (the public front's limits)",
+                    "headers": RETRY_AFTER}
+UNAVAILABLE = ERROR | {"description": "The database is unreachable or the service is busy: try again later",
+                       "headers": RETRY_AFTER}
 
 
 def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",),
@@ -35,9 +40,10 @@ def check_query(view, args):
     for name in args:
         if name not in allowed:
             raise UnknownParameter(name, allowed)
-        values = args.getlist(name)
-        if len(values) > 1:  # only the first would count, silently
-            raise FilterError(name, "&".join(values), "one value (several codes or choices go comma-separated)")
+    # twice or blank (`sector=%20` is not "all sectors"): 400; a required one blank gets the view's own message
+    required = {p["name"] for p in spec["parameters"] if p.get("required")}
+    check_single_values(args, [name for name in args if name not in required])
+    check_single_values(args, [name for name in args if name in required], blank_ok=True)
 
 
 def build_openapi(app, server_url):
@@ -56,7 +62,7 @@ def build_openapi(app, server_url):
             "parameters": path_parameters + spec["parameters"],
             "responses": {"200": {"description": "OK", "content": {m: {} for m in spec["media_types"]}},
                           "304": {"description": "Not modified (the ETag given in If-None-Match still holds)"},
-                          "400": ERROR, "404": ERROR},
+                          "400": ERROR, "404": ERROR, "429": TOO_MANY, "503": UNAVAILABLE},
         }}
     return {
         "openapi": "3.0.3",

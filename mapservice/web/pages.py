@@ -34,11 +34,14 @@ def layout_context():
     snapshot = g.get("snapshot")
     if snapshot is not None:
         return {"sample": snapshot.sample}
+    known = current_app.extensions["data_state"].snapshot  # the last one built: no query, the database may be down
+    if known is not None:
+        return {"sample": known.sample}
     try:
         with current_app.extensions["session_factory"]() as session:
             return {"sample": current_app.extensions["data_state"].current(session).sample}
     except sa.exc.SQLAlchemyError:
-        current_app.logger.exception("could not tell whether SAMPLE data are loaded")
+        current_app.logger.warning("could not tell whether SAMPLE data are loaded (database unreachable?)")
         return {"sample": False}
 
 
