@@ -13,8 +13,10 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_xlsx_uncompressed
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
 
 Column = namedtuple("Column", "en km description example required")
@@ -152,7 +154,9 @@ def _template_positions(path, header):
 def missing_columns_error(path, missing, header):
     """The SourceError for a header that lacks required columns: what is missing, and what was found."""
     found = ", ".join(f'"{label}"' for label in header if label) or "no column names"
-    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}")
+    lost = any(QUESTION_MARKS.search(label or "") for label in header)
+    advice = f'; the Khmer letters of the header were replaced by "?": {SAVE_AS_UTF8}' if lost else ""
+    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}{advice}")
 
 
 def check_file(path, max_bytes):
@@ -204,7 +208,8 @@ def read_csv_table(path, max_bytes):
     """A CSV file as (header cells, [(line, cells)] of its non-blank data rows); line 1 is the first line."""
     text = read_text(path, max_bytes)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
     rows, start = [], 1
     try:
         for cells in reader:
@@ -218,19 +223,42 @@ def read_csv_table(path, max_bytes):
 def read_xlsx_table(path, max_bytes, sheet=None):
     """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows)."""
     check_file(path, max_bytes)
+    check_xlsx_uncompressed(path, max_bytes)
+    # read twice side by side: the values Excel saved, and the formulas (a formula cell without a saved value
+    # would silently read as empty, and its budget be lost)
+    values_book, formulas_book = _open_workbook(path, data_only=True), _open_workbook(path, data_only=False)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        worksheet = _pick_sheet(path, values_book, sheet)
+        formulas = formulas_book[worksheet.title]
+        for each in (worksheet, formulas):  # some tools state a wrong sheet size; read every row there is
+            each.reset_dimensions()
+        rows, header = [], None
+        for number, (values, written) in enumerate(zip(worksheet.iter_rows(values_only=True),
+                                                       formulas.iter_rows(values_only=True)), start=1):
+            header = header or (values if any(v is not None for v in values) else None)
+            _check_formulas(path, worksheet.title, number, values, written, header)
+            rows.append((number, [cell_text(value) for value in values]))
+    finally:
+        values_book.close()
+        formulas_book.close()
+    return split_header(path, rows, f'the sheet "{worksheet.title}"')
+
+
+def _open_workbook(path, data_only):
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
-    try:
-        worksheet = _pick_sheet(path, book, sheet)
-        # files written by some tools state a wrong sheet size; forget it and read every row there is
-        worksheet.reset_dimensions()
-        rows = [(number, [cell_text(value) for value in values])
-                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
-    return split_header(path, rows, f'the sheet "{worksheet.title}"')
+
+
+def _check_formulas(path, sheet, number, values, written, header):
+    """A formula cell is read as the value Excel saved with it; one saved without its value is refused."""
+    for index, (value, formula) in enumerate(zip(values, written)):
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            column = cell(header or (), index) or f"column {index + 1}"
+            raise SourceError(f'{path}: sheet "{sheet}", cell {get_column_letter(index + 1)}{number} ({column}) '
+                              f'holds the formula {formula} without a saved value; open the file in Excel or '
+                              "LibreOffice and save it again (values are computed on saving), or paste the values")
 
 
 def _pick_sheet(path, book, sheet):

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(test_config=None):
     """Build the app: settings (defaults, environment, ``test_config``), database, blueprints, error handler."""
-    from mapservice.web import errors, http_cache, i18n, openapi
+    from mapservice.web import errors, http_cache, i18n, openapi, security
 
     app = Flask("mapservice", template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
@@ -27,6 +27,7 @@ def create_app(test_config=None):
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["data_state"] = DataState()
     errors.register(app)
+    security.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

@@ -1,7 +1,7 @@
 // The popup of one project: its whole open-contracting record, every value set as text, money in riel and
 // US dollars (every raw value in data-value), dates for the locale, links to its page and its PID record.
 import { config } from "./config.js";
-import { el } from "./dom.js";
+import { el, isWebUrl } from "./dom.js";
 import { formatDate, formatMoney, formatNumber, rateNote, MISSING } from "./format.js";
 import { _, lang } from "./i18n.js";
 import { localName } from "./layers.js";
@@ -53,7 +53,7 @@ export function projectPopup(record) {
   const links = el("p", { className: "popup-links" });
   const page = config.urls.projectPage.replace(/_$/, encodeURIComponent(record.project_id)) + `?lang=${lang}`;
   links.append(el("a", { href: page, "data-field": "project_page", text: _("Project page") }));
-  if (record.pid_url) {
+  if (isWebUrl(record.pid_url)) {
     links.append(" · ", el("a", { href: record.pid_url, "data-field": "pid_url", rel: "noopener", target: "_blank",
       text: _("PID record") }));
   }
