@@ -50,25 +50,27 @@ def inline_script(text):
     return Markup("<script>") + Markup(text) + Markup("</script>")
 
 
-def is_embeddable(path):
-    """Routes other sites may put in an iframe or read: the embed, the tiles, the API."""
-    return path == "/embed" or path.startswith(EMBEDDABLE_PREFIXES)
+def is_embeddable(path, mimetype="application/json"):
+    """What other sites may put in an iframe or read: the embed, and the tiles and API documents (not the API's
+    HTML documentation page)."""
+    return path == "/embed" or (path.startswith(EMBEDDABLE_PREFIXES) and mimetype != "text/html")
 
 
-def content_security_policy(path, script_hashes=()):
+def content_security_policy(path, mimetype="text/html", script_hashes=()):
     """The policy text for a response to ``path`` that carries inline scripts of the given hashes."""
     policy = dict(BASE_POLICY)
     if script_hashes:
         policy["script-src"] += " " + " ".join(dict.fromkeys(script_hashes))
-    policy["frame-ancestors"] = "*" if is_embeddable(path) else "'self'"
+    policy["frame-ancestors"] = "*" if is_embeddable(path, mimetype) else "'self'"
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
-def add_security_headers(response, path):
+def add_security_headers(response):
     """after_request: CSP, nosniff, referrer and permissions policies (and the old X-Frame-Options for pages)."""
-    response.headers["Content-Security-Policy"] = content_security_policy(path, g.get("inline_script_hashes", ()))
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        request.path, response.mimetype, g.get("inline_script_hashes", ()))
     response.headers.update(HEADERS)
-    if not is_embeddable(path):
+    if not is_embeddable(request.path, response.mimetype):
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
@@ -77,4 +79,4 @@ def init_app(app):
     """Register ``inline_script`` for the templates and the headers hook."""
     app.add_template_global(inline_script)
     app.add_template_filter(is_web_url, "web_url")
-    app.after_request(lambda response: add_security_headers(response, request.path))
+    app.after_request(add_security_headers)
