@@ -208,8 +208,12 @@ class MapPage:
 
 def new_context(browser, **options):
     """A fresh browser context (a Cambodian browser: Accept-Language km-KH) whose requests beyond the local
-    servers are refused."""
-    context = browser.new_context(**({"viewport": {"width": 1280, "height": 800}, "locale": "km-KH"} | options))
+    servers are refused. Playwright's waits (``wait_for_function``) evaluate strings in the page, which the
+    site's Content-Security-Policy forbids, so these contexts bypass it: test_security_headers.py runs every page
+    and embed with the policy enforced (``enforce_csp=True``)."""
+    enforce = options.pop("enforce_csp", False)
+    context = browser.new_context(**({"viewport": {"width": 1280, "height": 800}, "locale": "km-KH",
+                                      "bypass_csp": not enforce} | options))
     context.route(EXTERNAL, lambda route: route.abort())
     return context
 

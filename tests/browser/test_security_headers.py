@@ -1,6 +1,7 @@
 """The Content-Security-Policy in a real browser: every page and the embed (also framed by another origin) load
 without a single CSP violation, and a page of ours refuses to be framed by another site.
 SpatiaLite only (the data layer is tested on both databases elsewhere)."""
+import time
 from urllib.parse import quote
 
 import pytest
@@ -25,10 +26,19 @@ document.addEventListener("securitypolicyviolation", (e) =>
 """
 
 
+def wait_until(target, expression, timeout_ms=READY_TIMEOUT_MS):
+    """Poll ``expression`` through the DevTools protocol (``wait_for_function`` would eval in the page: refused)."""
+    for _ in range(timeout_ms // 100):
+        if target.evaluate(expression):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {expression}")
+
+
 @pytest.fixture
 def watched(browser):
-    """A fresh context whose pages record every CSP violation and every console error."""
-    context = new_context(browser)
+    """A fresh context with the site's policy enforced whose pages record every CSP violation and console error."""
+    context = new_context(browser, enforce_csp=True)
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     console = []
@@ -48,11 +58,11 @@ def test_no_csp_violation(watched, live_server, path):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert "unsafe-inline" not in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]
     if path.startswith(("/?", "/embed")) or path == "/":
-        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=READY_TIMEOUT_MS)
+        wait_until(page, "document.body.dataset.ready === 'true'")
     else:
         page.wait_for_load_state("networkidle")
     if path.startswith(("/projects/BT", "/areas/")):  # the mini map's generated scaffold ran (allowed by its hash)
-        page.wait_for_function("window.map && document.querySelector('#map .leaflet-pane')", timeout=READY_TIMEOUT_MS)
+        wait_until(page, "!!(window.map && document.querySelector('#map .leaflet-pane'))")
     assert violations(page, console) == []
 
 
@@ -62,7 +72,7 @@ def test_embed_framed_by_another_site_without_violation(watched, host_server, li
               + quote(f"{live_server}/embed?layer=expenditure&level=province&year=2016&lang=en", safe=""))
     page.wait_for_selector("iframe#embedded")
     frame = next(f for f in page.frames if "/embed?" in f.url)
-    frame.wait_for_function("document.body && document.body.dataset.ready === 'true'", timeout=READY_TIMEOUT_MS)
+    wait_until(frame, "!!document.body && document.body.dataset.ready === 'true'")
     assert frame.evaluate("window.__csp") == []
     assert [text for text in console if "Content Security Policy" in text] == []
 
