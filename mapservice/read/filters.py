@@ -16,6 +16,7 @@ CHOICES = {
 }
 CODE_LENGTH = {"province": 2, "district": 4, "commune": 6}
 MAX_QUERY_LENGTH = 100
+YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}  # exactly as documented
 
 
 class FilterError(ValueError):
@@ -140,12 +141,9 @@ def _parse_yes_no(args, name):
     value = _get(args, name)
     if value is None:
         return None
-    folded = value.casefold()
-    if folded in ("yes", "true", "1"):
-        return True
-    if folded in ("no", "false", "0"):
-        return False
-    raise FilterError(name, value, "yes or no")
+    if value not in YES_NO:
+        raise FilterError(name, value, "yes or no")
+    return YES_NO[value]
 
 
 def project_conditions(filters):
