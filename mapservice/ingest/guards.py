@@ -18,7 +18,8 @@ class SourceError(ValueError):
 MAX_AMOUNT_RIEL = 10 ** 12
 # OC4IDS nests about 6 levels deep; 64 leaves room for extensions while refusing a document built to exhaust the parser
 MAX_JSON_DEPTH = 64
-SAVE_AS_UTF8 = 'save the file again as UTF-8 (in Excel: "Save as" > "CSV UTF-8"; in LibreOffice: character set "Unicode (UTF-8)")'
+SAVE_AS_UTF8 = ('save the file again as UTF-8 (in Excel: "Save as" > "CSV UTF-8"; in LibreOffice: character set '
+                '"Unicode (UTF-8)")')
 # Khmer letters saved as UTF-8 and read back as Windows-1252 or Latin-1: U+1780..U+17FF become "áž…" / "áŸ…"
 KHMER_MOJIBAKE = re.compile("\u00e1[\u017e\u0178\u009e\u009f]")
 KHMER_LETTER = re.compile("[\u1780-\u17ff\u19e0-\u19ff]")

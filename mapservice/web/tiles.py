@@ -39,8 +39,8 @@ def _cached(key, build):
 
 @blueprint.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
 @documented("A vector tile (Mapbox Vector Tile) of projects or areas", filters=True, media_types=[tiles.MVT],
-            tags=("tiles",), path={"layer": TILE_LAYER, "z": {"type": "integer", "minimum": 0, "maximum": tiles.MAX_ZOOM},
-                                   "x": TILE_INDEX, "y": TILE_INDEX})
+            tags=("tiles",), path={"layer": TILE_LAYER, "x": TILE_INDEX, "y": TILE_INDEX,
+                                   "z": {"type": "integer", "minimum": 0, "maximum": tiles.MAX_ZOOM}})
 def tile(layer, z, x, y):
     """One XYZ tile for the filters; an empty body (200) when nothing is in it. Layers: see /tiles/{layer}.json."""
     spec = _layer(layer)

@@ -101,7 +101,8 @@ def nested_json(depth):
 CASES = {
     "utf16.csv": (TEMPLATE.encode("utf-16"), 2, "the file is UTF-16 encoded"),
     "utf16-no-bom.csv": (TEMPLATE.encode("utf-16-le"), 2, "the file looks UTF-16 encoded"),
-    "cp1252.csv": (replaced("checked by district", "vérifié").encode("cp1252", errors="replace"), 2, "not UTF-8: byte 0xe9"),
+    "cp1252.csv": (replaced("checked by district", "vérifié").encode("cp1252", errors="replace"), 2,
+                   "not UTF-8: byte 0xe9"),
     # Excel's "CSV (Comma delimited)" of the Khmer template: every Khmer letter, headers too, saved as "?"
     "khmer-as-question-marks.csv": (KHMER_TEMPLATE.encode("cp1252", errors="replace"), 2,
                                     'the Khmer letters of the header were replaced by "?"'),
