@@ -18,6 +18,7 @@ from mapservice.store.models import ImportBatch, Project
 from mapservice.store.statistics import rebuild_area_statistics
 
 logger = logging.getLogger(__name__)
+STORE_CHUNK_ROWS = 20_000
 
 
 class ImportRefused(Exception):
@@ -152,8 +153,13 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
                             rejected_rows=rejected, is_sample=bool(sample.any()))
         session.add(batch)
         session.flush()
-        rows = project_rows(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
-        tables.upsert_projects(session, rows, progress=progress)
+        # rows for the table a chunk at a time: a dict per project for a whole big file would be most of the memory
+        for start in range(0, len(joined), STORE_CHUNK_ROWS):
+            part = slice(start, start + STORE_CHUNK_ROWS)
+            rows = project_rows(joined.iloc[part], batch.id, sample.iloc[part], config["MAPSERVICE_PID_URL_TEMPLATE"])
+            tables.upsert_projects(session, rows)
+            if progress:
+                progress(min(start + STORE_CHUNK_ROWS, len(joined)), len(joined))
         clock.lap("store")
         rebuild_area_statistics(session)
         summary.data_version = tables.bump_data_version(session)

@@ -104,18 +104,19 @@ def read_template(path, max_bytes, sheet=None):
         raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    records = [_record(line, cells, positions) for line, cells in rows]
-    frame = raw_frame(records, columns)
+    frame = _frame_of_rows(rows, positions, columns)
     frame.attrs["ignored_columns"] = ignored
     return frame
 
 
-def _record(line, cells, positions):
-    record = {"line": line}
-    for name, index in positions.items():
-        value = cell(cells, index)
-        record[name] = latin_digits(value) if name in DIGIT_COLUMNS else value
-    return record
+def _frame_of_rows(rows, positions, columns):
+    """The raw frame built column by column from the rows (no dict per row: a big file's memory)."""
+    data = {"line": pd.array([line for line, _cells in rows], dtype="int64")}
+    for name in columns:
+        index = positions[name]
+        values = [cell(cells, index) for _line, cells in rows]
+        data[name] = pd.Series([latin_digits(v) for v in values] if name in DIGIT_COLUMNS else values, dtype=object)
+    return pd.DataFrame(data)
 
 
 def _fold(label):
