@@ -56,7 +56,8 @@ FILTERS = [
     _choices("eia_status", vocabulary.EIA_STATUSES, "EIA status"),
     _choices("funding_source", vocabulary.FUNDING_SOURCES, "Funding source"),
     query_parameter("q", "Words that must all appear in the Khmer or English title (or the project id); at most "
-                    f"{MAX_QUERY_LENGTH} characters", {"type": "string", "maxLength": MAX_QUERY_LENGTH}, "road"),
+                    f"{MAX_QUERY_LENGTH} characters",
+                    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"}, "road"),
 ]
 PAGING = [
     query_parameter("limit", "Projects per page (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000}),

@@ -16,6 +16,8 @@ class SourceError(ValueError):
 # The largest amount of one project, in riel (about 244 million US dollars: far over any commune or district
 # project). It also keeps the sums of a million projects inside a 64-bit integer.
 MAX_AMOUNT_RIEL = 10 ** 12
+# Excel's own limit for one cell: a longer cell cannot come from a spreadsheet, so the file is damaged or hostile
+MAX_CELL_CHARS = 32_767
 # OC4IDS nests about 6 levels deep; 64 leaves room for extensions while refusing a document built to exhaust the parser
 MAX_JSON_DEPTH = 64
 SAVE_AS_UTF8 = ('save the file again as UTF-8 (in Excel: "Save as" > "CSV UTF-8"; in LibreOffice: character set '
@@ -51,6 +53,16 @@ def _bomb(path, size, max_bytes, at_least=False):
     return SourceError(f"{path}: the workbook unpacks to {'more than ' if at_least else ''}{size:,} bytes, more than "
                        f"MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes:,}); nothing was read. Split the file, or save it "
                        "as CSV UTF-8")
+
+
+def check_cell_sizes(path, line, header, cells):
+    """Refuse a row with a cell longer than MAX_CELL_CHARS, naming its line and column."""
+    for index, value in enumerate(cells):
+        if value is not None and len(value) > MAX_CELL_CHARS:
+            column = header[index] if header and index < len(header) and header[index] else f"column {index + 1}"
+            raise SourceError(f'{path}: line {line}, column "{column}": a cell of {len(value):,} characters, more than '
+                              f"{MAX_CELL_CHARS:,} (a spreadsheet's limit); the file is damaged, or the column is "
+                              "not one of the template's")
 
 
 def load_json(path, text):

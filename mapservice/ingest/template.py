@@ -16,7 +16,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_xlsx_uncompressed
+from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_cell_sizes, check_xlsx_uncompressed
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
 
 Column = namedtuple("Column", "en km description example required")
@@ -211,10 +211,13 @@ def read_csv_table(path, max_bytes):
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
-    rows, start = [], 1
+    rows, start, header = [], 1, None
     try:
         for cells in reader:
-            rows.append((start, [cell_text(value) for value in cells]))
+            values = [cell_text(value) for value in cells]
+            header = header or (values if any(values) else None)
+            check_cell_sizes(path, start, header, values)
+            rows.append((start, values))
             start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
     except csv.Error as exc:
         raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
