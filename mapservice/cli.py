@@ -3,6 +3,7 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 from mapservice.config import ConfigError, load_config
@@ -13,6 +14,7 @@ from mapservice.ingest.records import SourceError
 from mapservice.read import quality
 from mapservice.read.locate import locate_rows
 from mapservice.store import tables
+from mapservice.store.locks import ImportLocked
 from mapservice.store.db import create_db_engine, init_schema, make_session_factory
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="mapservice", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--debug", action="store_true", help="on an unexpected error, print the whole traceback")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("init", help="create the schema")
     boundaries = commands.add_parser("import-boundaries", help="import province, district and commune boundaries")
@@ -76,9 +79,23 @@ def main(argv=None):
         _print_rejected(refused.rejected)
         _write_rejected(args, refused.rejected)
         return 1
-    except (SourceError, FileNotFoundError, ConfigError) as exc:
+    except (SourceError, FileNotFoundError, ConfigError, ImportLocked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing of the unfinished step was stored", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 -- a user sees one line, an operator asks for the rest with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {args.command} failed: {type(exc).__name__}: {_first_line(exc)}"
+              + ("" if args.debug else " (run again with --debug for the details)"), file=sys.stderr)
+        return 3
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "no message"
 
 
 def _session_factory(config):

@@ -1,5 +1,6 @@
 """Settings: commented defaults, then the environment (``DATABASE_URL``, ``MAPSERVICE_*``), then test overrides."""
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,11 @@ SETTINGS = {
         "Tile URL template of the map's basemap, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty = no basemap.",
     ),
     "MAPSERVICE_BASEMAP_ATTRIBUTION": ("", "Attribution (HTML) shown for the basemap tiles."),
+    "MAPSERVICE_IMPORT_WAIT_SECONDS": (
+        30,
+        "How long an import waits for another import of the same database to finish before it refuses "
+        "(\"another import is running since HH:MM (pid N)\").",
+    ),
     "MAPSERVICE_USD_RATE": (4100, "Riel per US dollar, for the dollar amounts shown beside riel."),
     # The public deployment (docs/deployment.md): replicas, time limits, load shedding
     "MAPSERVICE_READ_DATABASE_URL": (
@@ -72,7 +78,7 @@ SETTINGS = {
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",
                  "MAPSERVICE_STATEMENT_TIMEOUT_MS", "MAPSERVICE_CONNECT_TIMEOUT_S", "MAPSERVICE_QUEUE_WAIT_MS",
-                 "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS"}
+                 "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS", "MAPSERVICE_IMPORT_WAIT_SECONDS"}
 
 
 class ConfigError(ValueError):
@@ -80,7 +86,8 @@ class ConfigError(ValueError):
 
 
 def load_config(overrides=None):
-    """Return the settings dict: defaults, then environment variables, then ``overrides``."""
+    """Return the settings dict: defaults, then environment variables, then ``overrides``; checked by
+    ``check_settings``, so every command (and the web app) refuses the same bad setting the same way."""
     config = {name: default for name, (default, _help) in SETTINGS.items()}
     for name in SETTINGS:
         if name in os.environ:
@@ -89,4 +96,27 @@ def load_config(overrides=None):
                 raise ConfigError(f'{name} was "{value}"; expected a whole number')
             config[name] = int(value) if name in _INT_SETTINGS else value
     config.update(overrides or {})
+    check_settings(config)
     return config
+
+
+OC4IDS_PREFIX = re.compile(r"[0-9a-z]{6}")
+
+
+def check_settings(config):
+    """Raise ConfigError naming the first setting whose value the service cannot use."""
+    try:
+        rate = float(config["MAPSERVICE_USD_RATE"])
+    except (TypeError, ValueError):
+        rate = 0
+    if not rate > 0:
+        raise ConfigError(f'MAPSERVICE_USD_RATE was "{config["MAPSERVICE_USD_RATE"]}"; expected riel per '
+                          "US dollar, a number above 0")
+    prefix = config["MAPSERVICE_OC4IDS_PREFIX"]
+    if not isinstance(prefix, str) or not OC4IDS_PREFIX.fullmatch(prefix):
+        raise ConfigError(f'MAPSERVICE_OC4IDS_PREFIX: OC4IDS prefix "{prefix}" is not valid: it must be six '
+                          "lower-case letters or digits, such as kh7odc (the registered project identifier prefix "
+                          "of the publisher)")
+    if config["MAPSERVICE_FIRST_YEAR"] > config["MAPSERVICE_LAST_YEAR"]:
+        raise ConfigError(f'MAPSERVICE_FIRST_YEAR ({config["MAPSERVICE_FIRST_YEAR"]}) is after '
+                          f'MAPSERVICE_LAST_YEAR ({config["MAPSERVICE_LAST_YEAR"]})')

@@ -2,7 +2,11 @@
 
 A template database per backend gets the schema and the real 2014 boundaries once per session;
 each test gets a fresh copy (a file copy for SpatiaLite, CREATE DATABASE ... TEMPLATE for PostGIS).
-In CI (CI=true) a PostGIS that cannot be reached fails the run instead of skipping.
+
+A real part the tests need (PostgreSQL/PostGIS, Chromium, the OC4IDS validator libcoveoc4ids) that is missing or does
+not start FAILS the tests that need it, naming the part: a green run means every part was really there. Only an
+explicit opt-out skips them: MAPSERVICE_TEST_SKIP="postgis,chromium,oc4ids-validator" (any of the three), and the
+run's summary then says how many tests were skipped and why.
 """
 import hashlib
 import itertools
@@ -21,6 +25,7 @@ from mapservice.store.models import Base
 DATA_DIR = os.environ.get("MAPSERVICE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 POSTGRES_SERVER = os.environ.get("MAPSERVICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 BACKENDS = ["spatialite", "postgis"]
+PARTS = {"postgis", "chromium", "oc4ids-validator"}  # what MAPSERVICE_TEST_SKIP may name
 _counter = itertools.count()
 
 
@@ -64,11 +69,43 @@ def _admin_engine():
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
-        message = f"PostGIS server {POSTGRES_SERVER} not reachable: {exc.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        require("postgis", f"PostGIS server {POSTGRES_SERVER} not reachable: {exc.orig}")
     return engine
+
+
+def opted_out_parts(value=None):
+    """The parts MAPSERVICE_TEST_SKIP names (comma-separated); "", "0", "false", "no" name none."""
+    value = os.environ.get("MAPSERVICE_TEST_SKIP", "") if value is None else value
+    if value.strip().lower() in ("", "0", "false", "no"):
+        return set()
+    parts = {part.strip().lower() for part in value.split(",") if part.strip()}
+    unknown = parts - PARTS
+    if unknown:
+        raise pytest.UsageError(f"MAPSERVICE_TEST_SKIP names {', '.join(sorted(unknown))}; "
+                                f"expected some of {', '.join(sorted(PARTS))}")
+    return parts
+
+
+def require(part, message, module_level=False):
+    """A part the test needs is missing: fail, naming it; skip only when MAPSERVICE_TEST_SKIP names the part."""
+    if part in opted_out_parts():
+        pytest.skip(f"{part} opted out (MAPSERVICE_TEST_SKIP): {message}", allow_module_level=module_level)
+    pytest.fail(f"{part} is missing: {message} (to skip these tests instead: MAPSERVICE_TEST_SKIP={part})",
+                pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests were skipped, and why, in one place at the end of the run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] = reasons.get(reason.removeprefix("Skipped: "), 0) + 1
+    terminalreporter.write_sep("=", f"{len(skipped)} test(s) SKIPPED", yellow=True)
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{count:5d} skipped: {reason}")
 
 
 def _recreate_database(admin, name, template=None):

@@ -802,7 +802,7 @@ BAD_REQUESTS = [
     ("/api/v1/projects?limit=0", bad("limit", "0", "a whole number from 1 to 1000")),
     ("/api/v1/projects?limit=ten", bad("limit", "ten", "a whole number from 1 to 1000")),
     ("/api/v1/projects?limit=1001", bad("limit", "1001", "a whole number from 1 to 1000")),
-    ("/api/v1/projects?offset=-1", bad("offset", "-1", "a whole number of at least 0")),
+    ("/api/v1/projects?offset=-1", bad("offset", "-1", "a whole number from 0 to 100000000")),
     ("/api/v1/projects?sort=price", bad("sort", "price", SORT_RULE)),
     ("/api/v1/projects?sort=--budget", bad("sort", "--budget", SORT_RULE)),
     ("/api/v1/projects?format=csv&lang=fr", bad("lang", "fr", "km or en")),

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from layers import REGISTRY
+from mapservice.web import exports
 from mapservice.read.filters import FilterError
 from mapservice.read.mapstate import MapState, parse_map_state, shown_level
 from tests.test_pages import client, load_projects, make_client, site  # noqa: F401 (fixtures)
@@ -266,11 +267,26 @@ def test_html_export_is_a_standalone_file(site, lang, district):
 
 @pytest.mark.parametrize("query, message", [
     ("layer=expenditure&level=commune",
-     'level was "commune"; expected a selection of at most 250 areas for an HTML map (this one has 1,633)'),
-    ("layer=project_points&zoom=7",
-     'zoom was "7"; expected a zoom of 12 or more on a selection of at most 2,000 projects for an HTML map (this one has 3)'),
+     'level was "commune"; expected a selection of at most 250 areas for an HTML map (this one has 1,633): '
+     "choose a district first, or download the PNG"),
 ])
 def test_html_export_refuses_large_selections(site, query, message):
     response = site.client.get(f"/maps/view.html?{query}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True).replace("&#34;", '"')
+
+
+def test_html_export_of_points_at_any_zoom_and_its_limit(site, monkeypatch):
+    """Two projects in one commune export at the country's zoom; the limit counts projects, the advice fits the view."""
+    response = site.client.get("/maps/view.html?layer=project_points&zoom=7&lang=en")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    monkeypatch.setattr(exports, "MAX_EXPORT_PROJECTS", 1)
+    for query, message in (
+            ("layer=project_points&zoom=7", 'province was ""; expected a selection of at most 1 projects with a '
+                                            "point for an HTML map (this one has 3): choose a province"),
+            ("layer=project_points&province=01&district=0105", "this one has 2): choose a commune"),
+            ("layer=project_points&province=01&district=0105&commune=010501,010502",
+             "this one has 2): narrow the years, the sector or the status")):
+        response = site.client.get(f"/maps/view.html?{query}&lang=en")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True).replace("&#34;", '"'), query

@@ -7,10 +7,10 @@ only the header labels are. The language changes the CSV header row and the XLSX
 and GeoPackage carry the field codes as property and column names in any language (both languages of every label
 are in the GeoPackage's ``data_dictionary`` table).
 
-CSV cells are written as stored: a title that starts with "=" stays as it is (prefixing it would change the data
-for every program that reads the file); in XLSX such text is written as a text cell, never as a formula.
+CSV cells that a spreadsheet would run as a formula (text starting with =, +, -, @, tab or CR) get a leading "'"
+(``formats/csv_cells.py``, OWASP's rule; numbers stay numbers); in XLSX such text is written as a text cell,
+never as a formula.
 """
-import csv
 import io
 import json
 import tempfile
@@ -28,6 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from mapservice.formats.csv_cells import csv_writer
 from mapservice.read import projects
 from mapservice.read.projects import RECORD_FIELDS
 from mapservice.store import vocabulary
@@ -241,7 +242,7 @@ def about_rows(meta, lang):
 def csv_bytes(header_row, rows):
     """CSV in UTF-8 with a byte-order mark (so Excel reads Khmer), CRLF line ends."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(header_row)
     writer.writerows(rows)
     return (BOM + out.getvalue()).encode("utf-8")

@@ -62,6 +62,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT4
 
+from mapservice.formats.csv_cells import csv_writer
 from mapservice.read.filters import project_conditions
 from mapservice.store import vocabulary
 from mapservice.store.models import AdminArea, Project
@@ -492,7 +493,7 @@ def write_flat_csv(path_or_stream, package):
 def _write_csv(handle, package):
     """The flat table as CSV rows on an open text handle (booleans as true/false, missing as empty)."""
     headers, rows = flatten_package(package)
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = csv_writer(handle, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
         writer.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else v for v in row])

@@ -1,5 +1,7 @@
 """The query parameters of the service as OpenAPI parameter objects: the filters, paging, level and language
 that the views declare (``web.openapi.documented``) and that OGC API's own document lists."""
+from mapservice.read.filters import MAX_QUERY_LENGTH, YES_NO
+from mapservice.read.projects import MAX_OFFSET, SORT_KEYS
 from mapservice.store import vocabulary
 
 YEARS = "a year (2016) or a range (2014-2019)"
@@ -13,27 +15,57 @@ def query_parameter(name, description, schema=None, example=None, required=False
     return parameter
 
 
+def comma_separated(items):
+    """The schema of a comma-separated list (OpenAPI: style form, not exploded: ``sector=well,school``)."""
+    return {"type": "array", "items": items, "minItems": 1}
+
+
+def list_parameter(name, description, items, example):
+    parameter = query_parameter(name, description, comma_separated(items), example)
+    parameter.update(style="form", explode=False)
+    return parameter
+
+
 def _choices(name, choices, what):
-    return query_parameter(name, f"{what}: one or more of {', '.join(choices)}, comma-separated", example=next(iter(choices)))
+    return list_parameter(name, f"{what}: one or more of {', '.join(choices)}, comma-separated",
+                          {"type": "string", "enum": list(choices)}, next(iter(choices)))
+
+
+def year_values(first, last):
+    """Every value ``year`` takes: each year, and each range first-last with first < last."""
+    return [str(y) for y in range(first, last + 1)] + [f"{a}-{b}" for a in range(first, last + 1)
+                                                       for b in range(a + 1, last + 1)]
+
+
+def code_parameter(level, digits, example, codes=None):
+    """Area codes of a level; with ``codes`` (the stored ones) the schema lists them, as the server checks them."""
+    items = {"type": "string", "enum": sorted(codes)} if codes else {"type": "string", "pattern": rf"^\d{{{digits}}}$"}
+    return list_parameter(level, f"{level.title()} codes ({digits} digits, comma-separated; stored codes only)",
+                          items, example)
 
 
 FILTERS = [
-    query_parameter("year", f"Fiscal year: {YEARS}", example="2016"),
-    query_parameter("province", "Province codes (2 digits, comma-separated)", example="01"),
-    query_parameter("district", "District codes (4 digits)", example="0105"),
-    query_parameter("commune", "Commune codes (6 digits)", example="010501"),
+    query_parameter("year", f"Fiscal year: {YEARS}", {"type": "string", "enum": year_values(2014, 2019)}, "2016"),
+    code_parameter("province", 2, "01"),
+    code_parameter("district", 4, "0105"),
+    code_parameter("commune", 6, "010501"),
     _choices("sector", vocabulary.SECTORS, "Sector"),
     _choices("status", vocabulary.STATUSES, "Status (OC4IDS projectStatus)"),
-    query_parameter("eia_required", "Environmental Impact Assessment required: yes or no", {"type": "string", "enum": ["yes", "no"]}),
+    query_parameter("eia_required", "Environmental Impact Assessment required: yes or no (also true/false, 1/0)",
+                    {"type": "string", "enum": list(YES_NO)}),
     _choices("eia_status", vocabulary.EIA_STATUSES, "EIA status"),
     _choices("funding_source", vocabulary.FUNDING_SOURCES, "Funding source"),
-    query_parameter("q", "Words that must all appear in the Khmer or English title (or the project id)", example="road"),
+    query_parameter("q", "Words that must all appear in the Khmer or English title (or the project id); at most "
+                    f"{MAX_QUERY_LENGTH} characters",
+                    {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": r"\S"}, "road"),
 ]
 PAGING = [
     query_parameter("limit", "Projects per page (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000}),
-    query_parameter("offset", "Projects to skip (default 0)", {"type": "integer", "minimum": 0}),
+    query_parameter("offset", f"Projects to skip (default 0, at most {MAX_OFFSET:,})",
+                    {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
     query_parameter("sort", "Sort key, - for descending: project_id, fiscal_year, budget, contract_value, expenditure, "
-                   "title_en, actual_end", example="-expenditure"),
+                    "title_en, actual_end", {"type": "string", "enum": [f"{sign}{key}" for key in SORT_KEYS
+                                                                      for sign in ("", "-")]}, "-expenditure"),
 ]
 LEVEL = query_parameter("level", "Admin level", {"type": "string", "enum": ["province", "district", "commune"]}, "province")
 LANG = query_parameter("lang", "Language of headers and labels", {"type": "string", "enum": ["km", "en"]}, "km")

@@ -45,10 +45,10 @@ The fiscal year comes from the budget request because a Commune/Sangkat Fund pro
 one year; the project periods are only a fallback. Dates keep their first 10 characters when they
 start with YYYY-MM-DD (date-times become dates); any other text is passed on for validation to reject.
 """
-import json
 import re
 from pathlib import Path
 
+from mapservice.ingest.guards import load_json
 from mapservice.ingest.records import SourceError
 from mapservice.ingest.template import cell_text, raw_frame, read_text
 
@@ -65,10 +65,7 @@ OUTPUT_COLUMNS = [
 def read_oc4ids(path, max_bytes):
     """Read an OC4IDS project package (or a list of projects, or one project) into a raw frame."""
     path = Path(path)
-    try:
-        document = json.loads(read_text(path, max_bytes))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    document = load_json(path, read_text(path, max_bytes))
     projects = _projects(path, document)
     records = []
     for number, project in enumerate(projects, start=1):

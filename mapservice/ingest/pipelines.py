@@ -13,10 +13,12 @@ from mapservice.ingest import boundaries, gazetteer, readers
 from mapservice.ingest.join import join_projects_to_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
 from mapservice.store import tables
+from mapservice.store.locks import import_lock
 from mapservice.store.models import ImportBatch, Project
 from mapservice.store.statistics import rebuild_area_statistics
 
 logger = logging.getLogger(__name__)
+STORE_CHUNK_ROWS = 20_000
 
 
 class ImportRefused(Exception):
@@ -50,7 +52,7 @@ def import_boundaries(session_factory, config, preset="ncdd2014", level=None, fi
     history = Path(data_dir) / gazetteer.CODE_HISTORY
     aliases = gazetteer.build_commune_aliases(data_dir) if history.exists() else None
     variants = gazetteer.read_spelling_variants(data_dir)
-    with session_factory.begin() as session:
+    with _import_lock(session_factory, config), session_factory.begin() as session:
         _check_parents_stored(session, levels)
         tables.replace_areas(session, {level: boundaries.to_rows(frame) for level, frame in levels.items()},
                              aliases, variants)
@@ -124,21 +126,22 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     ``is_sample``: True when every record is SAMPLE data, or the set of the project ids that are (an OC4IDS
     package of ours keeps its marks). ``replace_sample``: delete the earlier sample first (``mapservice sample``
     only; importing a file never removes projects)."""
-    with session_factory() as session:
+    clock = Stopwatch()
+    # under the import lock, in the write transaction: the communes validated and joined against are the ones
+    # stored when the batch commits (a boundary import cannot slip in between)
+    with _import_lock(session_factory, config), session_factory.begin() as session:
         book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"])
         if not book.communes:
             raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
         communes = tables.load_areas(session, "commune")
-    clock = Stopwatch()
-    valid, rejected = validate_records(raw, book)
-    clock.lap("validate")
-    if rejected and not skip_invalid:
-        raise ImportRefused(source, rejected, len(raw))
-    joined = join_projects_to_communes(valid, communes)
-    clock.lap("join")
-    summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
-                            join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
-    with session_factory.begin() as session:
+        valid, rejected = validate_records(raw, book)
+        clock.lap("validate")
+        if rejected and not skip_invalid:
+            raise ImportRefused(source, rejected, len(raw))
+        joined = join_projects_to_communes(valid, communes)
+        clock.lap("join")
+        summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
+                                join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
         if replace_sample:  # a new sample replaces the old one whole
             session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
         sample = joined["project_id"].isin(is_sample) if isinstance(is_sample, set) else \
@@ -150,8 +153,13 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
                             rejected_rows=rejected, is_sample=bool(sample.any()))
         session.add(batch)
         session.flush()
-        rows = project_rows(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"])
-        tables.upsert_projects(session, rows, progress=progress)
+        # rows for the table a chunk at a time: a dict per project for a whole big file would be most of the memory
+        for start in range(0, len(joined), STORE_CHUNK_ROWS):
+            part = slice(start, start + STORE_CHUNK_ROWS)
+            rows = project_rows(joined.iloc[part], batch.id, sample.iloc[part], config["MAPSERVICE_PID_URL_TEMPLATE"])
+            tables.upsert_projects(session, rows)
+            if progress:
+                progress(min(start + STORE_CHUNK_ROWS, len(joined)), len(joined))
         clock.lap("store")
         rebuild_area_statistics(session)
         summary.data_version = tables.bump_data_version(session)
@@ -161,6 +169,11 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     summary.inserted = len(joined) - len(existing)
     logger.info("imported %s: %d loaded, %d rejected", source, len(joined), len(rejected))
     return summary
+
+
+def _import_lock(session_factory, config):
+    """The one import lock of the database (store/locks.py), waiting MAPSERVICE_IMPORT_WAIT_SECONDS for it."""
+    return import_lock(session_factory.kw["bind"], config["MAPSERVICE_IMPORT_WAIT_SECONDS"])
 
 
 class Stopwatch:
@@ -209,8 +222,11 @@ def relocate_projects(session):
     placed = stored["location_precision"] == "commune"
     stored.loc[placed, ["lon", "lat"]] = None
     book = load_code_book(session, 0, 9999)
-    stated = stored["stated_code"].map(lambda c: None if c is None else (c[:6] if len(c) == 8 else c))
-    stored["commune_code"] = stated.map(lambda c: c if c in book.communes else book.aliases.get(c))
+    # a project without a stated code reads back as None or NaN (by backend): it has no commune of its own
+    stated = stored["stated_code"].map(lambda c: c[:6] if isinstance(c, str) and len(c) == 8 else
+                                       c if isinstance(c, str) else None)
+    stored["commune_code"] = stated.map(lambda c: None if c is None else c if c in book.communes
+                                        else book.aliases.get(c))
     joined = join_projects_to_communes(stored, communes)
     for record in joined[["project_id", "commune_code", "district_code", "province_code", "point_code",
                           "join_status", "location_precision", "lon", "lat"]].to_dict("records"):

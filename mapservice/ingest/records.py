@@ -6,10 +6,12 @@ find. ``validate_records`` parses it, column by column and vectorised, into type
 of rejected rows, each with its line and reason.
 """
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 
+from mapservice.ingest.guards import MAX_AMOUNT_RIEL, SourceError, damaged_text_reason  # noqa: F401
 from mapservice.store import vocabulary
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS  # noqa: F401  (also for the readers)
 
@@ -22,6 +24,7 @@ CHOICE_COLUMNS = {
     "eia_status": vocabulary.EIA_STATUSES,
     "funding_source": vocabulary.FUNDING_SOURCES,
 }
+URL_COLUMNS = ["pid_url", "eia_document_url"]  # shown as links: only http(s), never javascript: or data:
 MONEY_COLUMNS = ["budget", "contract_value", "expenditure", "cs_fund", "local_contribution"]
 LOCATION_COLUMNS = ["commune_code", "lon", "lat"]
 CANONICAL_COLUMNS = (
@@ -67,6 +70,12 @@ class RecordErrors:
 
     def rejected_lines(self):
         return {item["line"] for item in self.items}
+
+
+def is_web_url(text):
+    """True for an absolute http or https URL with a host (the only links the service shows)."""
+    parts = urlsplit(text) if isinstance(text, str) else None
+    return bool(parts and parts.scheme.lower() in ("http", "https") and parts.netloc)
 
 
 def _blank(value):
@@ -118,7 +127,10 @@ def _parse_money(series, column, errors):
     errors.add(values.notna() & numbers.isna(), column,
                lambda v: f'{column} was "{v}"; expected an amount in riel such as 12500000')
     errors.add(numbers < 0, column, lambda v: f'{column} was "{v}"; an amount cannot be negative')
-    return numbers.round().astype("Int64")
+    beyond = numbers.notna() & ~(numbers.abs() <= MAX_AMOUNT_RIEL)  # also inf
+    errors.add(beyond, column, lambda v: f'{column} was "{v}"; expected a finite amount of at most '
+                                         f'{MAX_AMOUNT_RIEL:,} riel for one project')
+    return numbers.where(~beyond & (numbers >= 0)).round().astype("Int64")
 
 
 def _parse_date(series, column, errors):
@@ -191,6 +203,12 @@ def validate_records(raw, book):
                lambda v: "a title is required (title_km or title_en)")
     for column in ID_COLUMNS + TEXT_COLUMNS:
         out[column] = _text(frame[column])
+    for column in TEXT_COLUMNS + ["project_id"]:
+        reasons = out[column].map(lambda v, c=column: None if v is None else damaged_text_reason(c, v))
+        errors.add(reasons.notna(), column, lambda reason: reason, values=reasons)
+    for column in URL_COLUMNS:
+        errors.add(out[column].notna() & ~out[column].map(is_web_url), column,
+                   lambda v, c=column: f'{c} was "{v}"; expected a web address starting with http:// or https://')
     repeated = out["project_id"].notna() & out["project_id"].duplicated(keep="first")
     first_line = out.drop_duplicates("project_id").set_index("project_id")["line"]
     errors.add(repeated, "project_id",
@@ -237,7 +255,3 @@ def quality_flags(frame):
 
 def _dates_before(later, earlier):
     return pd.to_datetime(later) < pd.to_datetime(earlier)  # NaT compares False
-
-
-class SourceError(ValueError):
-    """A source file that cannot be read at all (empty, wrong encoding, missing column, too large...)."""

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_cell_sizes, check_xlsx_uncompressed
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
 
 Column = namedtuple("Column", "en km description example required")
@@ -102,8 +104,7 @@ def read_template(path, max_bytes, sheet=None):
         raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    records = [row_record(line, cells, positions) for line, cells in rows]
-    frame = raw_frame(records, columns)
+    frame = _frame_of_rows(rows, positions, columns)
     frame.attrs["ignored_columns"] = ignored
     return frame
 
@@ -115,6 +116,14 @@ def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
         value = cell(cells, index)
         record[name] = latin_digits(value) if name in digit_columns else value
     return record
+def _frame_of_rows(rows, positions, columns):
+    """The raw frame built column by column from the rows (no dict per row: a big file's memory)."""
+    data = {"line": pd.array([line for line, _cells in rows], dtype="int64")}
+    for name in columns:
+        index = positions[name]
+        values = [cell(cells, index) for _line, cells in rows]
+        data[name] = pd.Series([latin_digits(v) for v in values] if name in DIGIT_COLUMNS else values, dtype=object)
+    return pd.DataFrame(data)
 
 
 def _fold(label):
@@ -160,7 +169,9 @@ def header_positions(path, header, columns):
 def missing_columns_error(path, missing, header):
     """The SourceError for a header that lacks required columns: what is missing, and what was found."""
     found = ", ".join(f'"{label}"' for label in header if label) or "no column names"
-    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}")
+    lost = any(QUESTION_MARKS.search(label or "") for label in header)
+    advice = f'; the Khmer letters of the header were replaced by "?": {SAVE_AS_UTF8}' if lost else ""
+    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}{advice}")
 
 
 def check_file(path, max_bytes):
@@ -212,11 +223,15 @@ def read_csv_table(path, max_bytes):
     """A CSV file as (header cells, [(line, cells)] of its non-blank data rows); line 1 is the first line."""
     text = read_text(path, max_bytes)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-    rows, start = [], 1
+    # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
+    rows, start, header = [], 1, None
     try:
         for cells in reader:
-            rows.append((start, [cell_text(value) for value in cells]))
+            values = [cell_text(value) for value in cells]
+            header = header or (values if any(values) else None)
+            check_cell_sizes(path, start, header, values)
+            rows.append((start, values))
             start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
     except csv.Error as exc:
         raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
@@ -227,19 +242,42 @@ def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
     """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows): ``sheet``,
     else the one named ``preferred``, else the first."""
     check_file(path, max_bytes)
+    check_xlsx_uncompressed(path, max_bytes)
+    # read twice side by side: the values Excel saved, and the formulas (a formula cell without a saved value
+    # would silently read as empty, and its budget be lost)
+    values_book, formulas_book = _open_workbook(path, data_only=True), _open_workbook(path, data_only=False)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        worksheet = _pick_sheet(path, values_book, sheet, preferred)
+        formulas = formulas_book[worksheet.title]
+        for each in (worksheet, formulas):  # some tools state a wrong sheet size; read every row there is
+            each.reset_dimensions()
+        rows, header = [], None
+        for number, (values, written) in enumerate(zip(worksheet.iter_rows(values_only=True),
+                                                       formulas.iter_rows(values_only=True)), start=1):
+            header = header or (values if any(v is not None for v in values) else None)
+            _check_formulas(path, worksheet.title, number, values, written, header)
+            rows.append((number, [cell_text(value) for value in values]))
+    finally:
+        values_book.close()
+        formulas_book.close()
+    return split_header(path, rows, f'the sheet "{worksheet.title}"')
+
+
+def _open_workbook(path, data_only):
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
-    try:
-        worksheet = _pick_sheet(path, book, sheet, preferred)
-        # files written by some tools state a wrong sheet size; forget it and read every row there is
-        worksheet.reset_dimensions()
-        rows = [(number, [cell_text(value) for value in values])
-                for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
-    return split_header(path, rows, f'the sheet "{worksheet.title}"')
+
+
+def _check_formulas(path, sheet, number, values, written, header):
+    """A formula cell is read as the value Excel saved with it; one saved without its value is refused."""
+    for index, (value, formula) in enumerate(zip(values, written)):
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            column = cell(header or (), index) or f"column {index + 1}"
+            raise SourceError(f'{path}: sheet "{sheet}", cell {get_column_letter(index + 1)}{number} ({column}) '
+                              f'holds the formula {formula} without a saved value; open the file in Excel or '
+                              "LibreOffice and save it again (values are computed on saving), or paste the values")
 
 
 def _pick_sheet(path, book, sheet, preferred):

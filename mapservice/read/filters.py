@@ -19,6 +19,7 @@ MAX_QUERY_LENGTH = 100
 # A blank value is an error, not "all": `sector=%20` silently meaning "every sector" turned a filtered request into a
 # full-dataset export. Leaving the parameter out is how to ask for all.
 BLANK = "a value (leave the parameter out for all)"
+YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}  # exactly as documented
 
 
 class FilterError(ValueError):
@@ -162,12 +163,9 @@ def _parse_yes_no(args, name):
     value = _get(args, name)
     if value is None:
         return None
-    folded = value.casefold()
-    if folded in ("yes", "true", "1"):
-        return True
-    if folded in ("no", "false", "0"):
-        return False
-    raise FilterError(name, value, "yes or no")
+    if value not in YES_NO:
+        raise FilterError(name, value, "yes or no")
+    return YES_NO[value]
 
 
 def project_conditions(filters):

@@ -20,6 +20,7 @@ RECORD_FIELDS = [
 ]
 SORT_KEYS = ("project_id", "fiscal_year", "budget", "contract_value", "expenditure", "title_en", "actual_end")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+MAX_OFFSET = 100_000_000  # far beyond any number of projects; bigger numbers would overflow the databases' integers
 
 
 def _record_query():
@@ -48,11 +49,10 @@ def parse_sort(text):
 def parse_page(args):
     """limit (1..MAX_LIMIT, default DEFAULT_LIMIT; more is an error, not a silent cap) and offset (>= 0)."""
     values = {}
-    for name, default, low, high in (("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), ("offset", 0, 0, None)):
+    for name, default, low, high in (("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), ("offset", 0, 0, MAX_OFFSET)):
         text = (args.get(name) or "").strip() or str(default)
-        if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-            raise FilterError(name, text, f"a whole number from {low} to {high}" if high else
-                              f"a whole number of at least {low}")
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise FilterError(name, text, f"a whole number from {low} to {high}")
         values[name] = int(text)
     return values["limit"], values["offset"]
 

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(test_config=None):
     """Build the app: settings (defaults, environment, ``test_config``), database, blueprints, error handler."""
-    from mapservice.web import errors, health, http_cache, i18n, limits, openapi
+    from mapservice.web import errors, health, http_cache, i18n, limits, openapi, security
 
     app = Flask("mapservice", template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
@@ -28,6 +28,7 @@ def create_app(test_config=None):
     app.extensions["data_state"] = DataState()
     errors.register(app)
     health.init_app(app, engine, schema_engine)  # the schema now, or 503 until a retry makes it (serve)
+    security.init_app(app)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
 

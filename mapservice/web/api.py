@@ -19,14 +19,20 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 GEOJSON = "application/geo+json"
 ZOOM = query_parameter("zoom", "Map zoom (0-20); project_points groups projects per district below 9, per commune below 12",
               {"type": "integer", "minimum": 0, "maximum": 20}, 7)
-BBOX = query_parameter("bbox", "project_points only: minlon,minlat,maxlon,maxlat", example="102.6,13.4,103.0,13.8")
+NUMBER = r"-?\d{1,3}(\.\d+)?"
+BBOX = query_parameter("bbox", "project_points only: minlon,minlat,maxlon,maxlat (decimal degrees, min < max)",
+                       {"type": "string", "pattern": rf"^{NUMBER},{NUMBER},{NUMBER},{NUMBER}$"}, "102.6,13.4,103.0,13.8")
 FORMAT = query_parameter("format", "json (default), geojson, or csv (UTF-8 with BOM, headers in the language)",
                          {"type": "string", "enum": ["json", "geojson", "csv"]})
 CSV = "text/csv"
-PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed)", example="O Chrov",
+PLACE_QUERY = query_parameter("q", "A place name in Khmer or Latin script (spelling variants allowed), 1 to 100 "
+                              "characters", {"type": "string", "maxLength": 100, "pattern": r"\S"}, "O Chrov",
                               required=True)
-LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number"}, 103.0177, required=True)
-LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number"}, 13.5104, required=True)
+LON = query_parameter("lon", "Longitude (WGS 84)", {"type": "number", "minimum": -180, "maximum": 180}, 103.0177,
+                      required=True)
+LAT = query_parameter("lat", "Latitude (WGS 84)", {"type": "number", "minimum": -90, "maximum": 90}, 13.5104,
+                      required=True)
+AREA_CODE = {"type": "string", "pattern": r"^(KH)?(\d{2}|\d{4}|\d{6})$"}
 
 
 @blueprint.before_request
@@ -83,13 +89,15 @@ def layers():
 
 
 @blueprint.get("/layers/<name>")
-@documented("One layer as GeoJSON", parameters=[LEVEL, ZOOM, BBOX], filters=True, media_types=[GEOJSON])
+@documented("One layer as GeoJSON", parameters=[LEVEL, ZOOM, BBOX], filters=True, media_types=[GEOJSON],
+            path={"name": {"type": "string", "enum": list(REGISTRY)}})
 def layer(name):
     """One layer as GeoJSON for the filters (cached per data version and parameters)."""
     found = REGISTRY.get(name) or abort(404, f'layer "{name}" does not exist; see /api/v1/layers')
     filters = filters_from_request()
     refuse_other_filters(found, filters)
-    level = parse_level(default=found.levels[0], allowed=found.levels) if found.kind != "points" else None
+    level = parse_level(default=found.levels[0], allowed=found.levels)  # checked for every layer
+    level = None if found.kind == "points" else level  # points are drawn by zoom
     options = found.parse_options(request.args) if found.parse_options else {}
     body, etag = layer_body(found, filters, level, options)
     response = Response(body, mimetype=GEOJSON)
@@ -162,7 +170,7 @@ def statistics():
 
 @blueprint.get("/areas/<code>")
 @documented("One area: totals, per-year and per-sector series, sub-areas", filters=True,
-            without=("province", "district", "commune"))  # the area is the one in the path
+            without=("province", "district", "commune"), path={"code": AREA_CODE})  # the area is the one in the path
 def area(code):
     """One area: names, totals, per-year and per-sector series, and its sub-areas."""
     found = area_queries.get_area(g.session, code) or abort(404, f'area "{code}" does not exist')

@@ -10,12 +10,17 @@ OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json"
 
 
 def document():
-    """The OpenAPI document for this server's URL, built once per URL (the routes never change while running)."""
+    """The OpenAPI document for this server's URL, built once per URL and data version (it lists the stored area
+    codes, which an import of boundaries may change)."""
     built = current_app.extensions.setdefault("openapi_documents", {})
+    with current_app.extensions["session_factory"]() as session:
+        snapshot = current_app.extensions["data_state"].current(session)
     server_url = request.url_root.rstrip("/")
-    if server_url not in built:
-        built[server_url] = build_openapi(current_app, server_url)
-    return built[server_url]
+    key = (server_url, snapshot.version)
+    if key not in built:
+        years = (current_app.config["MAPSERVICE_FIRST_YEAR"], current_app.config["MAPSERVICE_LAST_YEAR"])
+        built[key] = build_openapi(current_app, server_url, snapshot.area_codes, years)
+    return built[key]
 
 
 @blueprint.get("/openapi.json")

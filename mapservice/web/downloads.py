@@ -4,12 +4,14 @@ from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from mapservice.formats import datasets, downloads
 from mapservice.formats.parameters import FILTERS, LANG, PAGING
+from mapservice.formats.datasets import ID_PATTERN
 from mapservice.web.api import close_session, filters_from_request, open_session, request_language, years
 from mapservice.web.openapi import documented
 
 blueprint = Blueprint("downloads", __name__, url_prefix="/api/v1")
 blueprint.before_request(open_session)
 blueprint.teardown_request(close_session)
+DATASET_ID = {"type": "string", "pattern": f"^{ID_PATTERN.pattern}$"}
 SORT = [p for p in PAGING if p["name"] == "sort"]
 PROJECT_MEDIA_TYPES = [mimetype for _, mimetype, _ in downloads.FORMATS.values()]
 DATASET_MEDIA_TYPES = list(datasets.FORMAT_MIMETYPES.values())
@@ -35,6 +37,7 @@ def index():
 
 @blueprint.get("/downloads/projects.<fmt>")
 @documented("Download the projects (CSV, XLSX, GeoJSON, GeoPackage)", parameters=SORT + [LANG], filters=True,
+            path={"fmt": {"type": "string", "enum": list(downloads.FORMATS)}},
             media_types=PROJECT_MEDIA_TYPES, tags=["downloads"])
 def projects(fmt):
     """Every project matching the filters (no paging) in one file, headers in the language (CSV, XLSX)."""
@@ -54,7 +57,7 @@ def list_datasets():
 
 
 @blueprint.get("/datasets/<dataset_id>")
-@documented("One dataset's metadata", tags=["downloads"])
+@documented("One dataset's metadata", tags=["downloads"], path={"dataset_id": DATASET_ID})
 def dataset(dataset_id):
     """One dataset's metadata in Khmer and English: licence, source, version, coverage, columns, links."""
     kind, year = _dataset_or_404(dataset_id)
@@ -62,7 +65,8 @@ def dataset(dataset_id):
 
 
 @blueprint.get("/datasets/<dataset_id>.<fmt>")
-@documented("Download one dataset (CSV, XLSX, JSON)", media_types=DATASET_MEDIA_TYPES, tags=["downloads"])
+@documented("Download one dataset (CSV, XLSX, JSON)", media_types=DATASET_MEDIA_TYPES, tags=["downloads"],
+            path={"dataset_id": DATASET_ID, "fmt": {"type": "string", "enum": list(datasets.FORMATS)}})
 def dataset_file(dataset_id, fmt):
     """One dataset: every province (0 where none) with its count or expenditure, and its metadata."""
     kind, year = _dataset_or_404(dataset_id)

@@ -43,7 +43,10 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc):
-        return error_response(exc.code, exc.description)
+        response = app.make_response(error_response(exc.code, exc.description))
+        # the exception's own headers: Allow on a 405 (RFC 9110), WWW-Authenticate, Retry-After...
+        response.headers.extend((name, value) for name, value in exc.get_headers() if name.lower() != "content-type")
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):

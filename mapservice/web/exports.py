@@ -25,19 +25,22 @@ from mapservice.web.maps import (POINT_COLOR, data_attribution, is_sample, legen
 blueprint = Blueprint("exports", __name__)
 register_page_hooks(blueprint)
 
-# The standalone HTML map carries its data: beyond these it would be megabytes (choose a smaller area).
+# The standalone HTML map carries its data: beyond these numbers of features (areas, or projects with a point)
+# it would be megabytes. README ("Map file (HTML)") states them.
 MAX_EXPORT_AREAS, MAX_EXPORT_PROJECTS = 250, 2000
+POINTS_ZOOM = 12  # the zoom from which the project_points layer answers with the projects, not clusters
 PNG_SIZE = {"width": (1200, 300, 3000), "height": (900, 200, 3000)}  # default, min, max pixels
 VENDOR = PROJECT_ROOT / "static" / "vendor"
 NO_DATA_COLOR = "#dddddd"  # as static/js/layers.js
 
 
-def layer_data(state):
-    """The layer's GeoJSON for the state (whole selection, no bbox), shared with the API's response cache."""
+def layer_data(state, every_point=False):
+    """The layer's GeoJSON for the state (whole selection, no bbox), shared with the API's response cache;
+    ``every_point``: the projects themselves whatever the zoom (a file is zoomed by its reader)."""
     layer = REGISTRY[state.layer]
     level = None if layer.kind == "points" else state.level_shown
-    options = layer.parse_options({"zoom": str(CAMBODIA["zoom"] if state.zoom is None else state.zoom)}) \
-        if layer.parse_options else {}
+    zoom = POINTS_ZOOM if every_point else CAMBODIA["zoom"] if state.zoom is None else state.zoom
+    options = layer.parse_options({"zoom": str(zoom)}) if layer.parse_options else {}
     body, _etag = layer_body(layer, state.filters, level, options)
     return json.loads(body)
 
@@ -75,7 +78,7 @@ def view_png():
 def view_html():
     """A standalone HTML map (folium) of a small selection: data and Leaflet inlined, works offline."""
     state = state_from_request()
-    data = layer_data(state)
+    data = layer_data(state, every_point=True)
     check_export_size(state, data)
     return Response(standalone_map(state, data), mimetype="text/html",
                     headers={"Content-Disposition": f'attachment; filename="{file_stem(state)}.html"'})
@@ -83,17 +86,23 @@ def view_html():
 
 def check_export_size(state, data):
     """Refuse (400) a selection too large for a file that carries its data."""
-    features = data["features"]
+    features, filters = data["features"], state.filters
     if REGISTRY[state.layer].kind == "points":
         projects = sum(f["properties"].get("project_count", 1) for f in features)
-        if data.get("aggregated") or projects > MAX_EXPORT_PROJECTS:
-            raise FilterError("zoom", "" if state.zoom is None else str(state.zoom), f"a zoom of 12 or more on a selection of at most "
-                              f"{MAX_EXPORT_PROJECTS:,} projects for an HTML map (this one has {projects:,}): "
-                              "choose a district or commune, or narrow the years")
+        if projects > MAX_EXPORT_PROJECTS:
+            narrower = next((level for level in ("province", "district", "commune") if not getattr(filters, level)),
+                            None)
+            advice = (f"choose a {narrower}" if narrower else "narrow the years, the sector or the status") + \
+                " (or download the projects as GeoJSON or GeoPackage)"
+            raise FilterError(narrower or "year", ",".join(getattr(filters, narrower)) if narrower else
+                              filters.as_params().get("year", ""), f"a selection of at most "
+                              f"{MAX_EXPORT_PROJECTS:,} projects with a point for an HTML map (this one has "
+                              f"{projects:,}): {advice}")
     elif len(features) > MAX_EXPORT_AREAS:
+        parent = {"commune": "district", "district": "province"}.get(state.level_shown)
+        advice = f"choose a {parent} first, or download the PNG" if parent else "download the PNG"
         raise FilterError("level", state.level_shown, f"a selection of at most {MAX_EXPORT_AREAS} areas for an HTML "
-                          f"map (this one has {len(features):,}): choose a province or district first, or "
-                          "download the PNG")
+                          f"map (this one has {len(features):,}): {advice}")
 
 
 class ExportMap(folium.Map):

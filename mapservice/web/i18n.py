@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from flask_babel import Babel, get_locale, gettext, ngettext  # noqa: F401  (the views' gettext)
 
-from mapservice.config import ConfigError
 from mapservice.formats import captions, locale
 from mapservice.formats.locale import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, TRANSLATIONS
 from mapservice.read.filters import FilterError
@@ -40,13 +39,6 @@ def init_app(app):
 
     if "babel" in app.extensions:
         return
-    try:
-        rate = float(app.config["MAPSERVICE_USD_RATE"])
-    except ValueError:
-        rate = 0
-    if not rate > 0:
-        raise ConfigError(f'MAPSERVICE_USD_RATE was "{app.config["MAPSERVICE_USD_RATE"]}"; expected riel per '
-                          "US dollar, a number above 0")
     Babel().init_app(app, default_locale=DEFAULT_LANGUAGE, default_translation_directories=str(TRANSLATIONS),
                      locale_selector=lambda: select_language(request.args, request.accept_languages))
     app.jinja_env.filters.update(number=format_number, money=format_money, riel=format_riel, usd=format_usd,

@@ -56,6 +56,7 @@ def package():
 
 @blueprint.get("/projects.<fmt>")
 @documented("The OC4IDS package flattened to one row per project (csv or xlsx)", filters=True, tags=["standards"],
+            path={"fmt": {"type": "string", "enum": list(FLAT)}},
             media_types=["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"])
 def flat(fmt):
     """The package flattened for spreadsheets: one row per project, columns named by JSON path."""

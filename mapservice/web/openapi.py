@@ -3,8 +3,8 @@ with ``@documented``; ``build_openapi`` walks the app's URL map. A route without
 (tests/test_openapi.py), so the document cannot drift from the code."""
 import re
 
-from mapservice.formats.parameters import FILTERS, LANG, PAGING
-from mapservice.read.filters import UnknownParameter, check_single_values
+from mapservice.formats.parameters import FILTERS, LANG, PAGING, code_parameter, year_values
+from mapservice.read.filters import CODE_LENGTH as CODE_DIGITS, UnknownParameter, check_single_values
 
 ERROR = {"description": "The request is not valid, or the resource does not exist",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -16,15 +16,16 @@ UNAVAILABLE = ERROR | {"description": "The database is unreachable or the servic
 
 
 def documented(summary, parameters=(), filters=False, paging=False, media_types=("application/json",), tags=("api",),
-               without=()):
+               without=(), path=None):
     """Declare a view's OpenAPI operation (summary, parameters, response media types); ``without`` names shared
-    filters the view does not take (check_query then refuses them)."""
+    filters the view does not take (check_query then refuses them); ``path`` the schema of each path parameter
+    (default: any text)."""
     def wrap(view):
         shared = [p for p in FILTERS if p["name"] not in without] if filters else []
         view.openapi = {
             "summary": summary, "description": (view.__doc__ or "").strip(), "tags": list(tags),
             "parameters": shared + (PAGING if paging else []) + list(parameters),
-            "media_types": list(media_types),
+            "media_types": list(media_types), "path": dict(path or {}),
         }
         return view
     return wrap
@@ -46,20 +47,33 @@ def check_query(view, args):
     check_single_values(args, [name for name in args if name in required], blank_ok=True)
 
 
-def build_openapi(app, server_url):
-    """The OpenAPI 3.0 document of every documented route."""
+def with_stored_values(parameter, area_codes, years):
+    """A shared parameter with what the server checks it against: the stored area codes, the configured years."""
+    if parameter["name"] in CODE_DIGITS and area_codes:
+        level = parameter["name"]
+        codes = [code for code in area_codes if len(code) == CODE_DIGITS[level]]
+        return code_parameter(level, CODE_DIGITS[level], parameter.get("example"), codes)
+    if parameter["name"] == "year" and years:
+        return parameter | {"schema": {"type": "string", "enum": year_values(*years)}}
+    return parameter
+
+
+def build_openapi(app, server_url, area_codes=None, years=None):
+    """The OpenAPI 3.0 document of every documented route (``area_codes``, ``years``: the values the server
+    accepts, so that every request valid by the document is one the server takes)."""
     paths = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         spec = getattr(app.view_functions[rule.endpoint], "openapi", None)
         if spec is None or "GET" not in rule.methods:
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
-        path_parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        path_parameters = [{"name": name, "in": "path", "required": True,
+                            "schema": spec["path"].get(name, {"type": "string"})}
                            for name in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule.rule)]  # in path order
         paths[path] = {"get": {
             "operationId": rule.endpoint.replace(".", "_"), "summary": spec["summary"],
             "description": spec["description"], "tags": spec["tags"],
-            "parameters": path_parameters + spec["parameters"],
+            "parameters": path_parameters + [with_stored_values(p, area_codes, years) for p in spec["parameters"]],
             "responses": {"200": {"description": "OK", "content": {m: {} for m in spec["media_types"]}},
                           "304": {"description": "Not modified (the ETag given in If-None-Match still holds)"},
                           "400": ERROR, "404": ERROR, "429": TOO_MANY, "503": UNAVAILABLE},

@@ -13,6 +13,8 @@ from mapservice.web.api import close_session, filters_from_request, open_session
 from mapservice.web.openapi import documented
 
 blueprint = Blueprint("tiles", __name__)
+TILE_LAYER = {"type": "string", "enum": list(tiles.LAYERS)}
+TILE_INDEX = {"type": "integer", "minimum": 0, "description": "0 to 2^z - 1"}
 blueprint.before_request(open_session)
 blueprint.teardown_request(close_session)
 # Rendered tiles per app, keyed by data version: most are a few KB, the few low-zoom ones a few hundred.
@@ -37,7 +39,8 @@ def _cached(key, build):
 
 @blueprint.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
 @documented("A vector tile (Mapbox Vector Tile) of projects or areas", filters=True, media_types=[tiles.MVT],
-            tags=("tiles",))
+            tags=("tiles",), path={"layer": TILE_LAYER, "x": TILE_INDEX, "y": TILE_INDEX,
+                                   "z": {"type": "integer", "minimum": 0, "maximum": tiles.MAX_ZOOM}})
 def tile(layer, z, x, y):
     """One XYZ tile for the filters; an empty body (200) when nothing is in it. Layers: see /tiles/{layer}.json."""
     spec = _layer(layer)
@@ -52,7 +55,7 @@ def tile(layer, z, x, y):
 
 
 @blueprint.get("/tiles/<layer>.json")
-@documented("TileJSON 3.0.0 of a tile layer", filters=True, tags=("tiles",))
+@documented("TileJSON 3.0.0 of a tile layer", filters=True, tags=("tiles",), path={"layer": TILE_LAYER})
 def tilejson(layer):
     """The layer's TileJSON: tile URL template (keeping the filters), zooms, bounds, attributes, attribution."""
     _layer(layer)

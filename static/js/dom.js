@@ -11,6 +11,15 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// A link from the data (PID record, EIA document) is shown only for http(s), whatever the database holds.
+export function isWebUrl(text) {
+  try {
+    return ["http:", "https:"].includes(new URL(String(text)).protocol);
+  } catch {
+    return false;
+  }
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 
 export function svgEl(tag, attributes = {}, text = null) {

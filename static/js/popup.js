@@ -2,7 +2,7 @@
 // form (riel first, ≈ US dollars beside; every raw value in data-value), dates for the locale, and the links to
 // its page (in the details' bar, always in view) and its PID record.
 import { config } from "./config.js";
-import { el } from "./dom.js";
+import { el, isWebUrl } from "./dom.js";
 import { formatCompactMoney, formatDate, formatNumber, rateNote, MISSING } from "./format.js";
 import { _, lang } from "./i18n.js";
 import { localName } from "./layers.js";
@@ -65,7 +65,7 @@ export function projectDetails(record) {
       + `/budget/${record.fiscal_year}?lang=${lang}`;
     links.append(el("a", { href: budget, "data-field": "budget_page", text: _("District budget") }));
   }
-  if (record.pid_url && /^https?:\/\//i.test(record.pid_url)) {
+  if (isWebUrl(record.pid_url)) {
     const pid = record.pid_reference ? labelledPid(record.pid_reference) : _("Record in the Project Implementation Database");
     if (links.childNodes.length) links.append(" · ");
     links.append(el("a", { href: record.pid_url, "data-field": "pid_url", rel: "noopener", target: "_blank", text: pid }));
