@@ -333,3 +333,17 @@ def test_the_card_picture_is_a_1200x630_png_of_the_area(client):
         assert picture.size == (1200, 630)
     again = client.get(f"{image.path}?{image.query}", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_map_form_without_javascript_leaves_out_its_blank_choices(client):
+    """The <noscript> form sends "All sectors" as sector=; /choose drops the blanks and shows the map of the rest,
+    while the map itself still answers a blank filter with 400."""
+    form = "lang=en&layer=expenditure&level=auto&sector=&status=+&eia_required=&province=01"
+    response = client.get(f"/choose?{form}")
+    assert response.status_code == 303
+    target = urlsplit(response.headers["Location"])
+    assert (target.path, parse_qs(target.query)) == ("/", {"lang": ["en"], "layer": ["expenditure"], "level": ["auto"],
+                                                          "province": ["01"]})
+    assert client.get(f"{target.path}?{target.query}").status_code == 200
+    assert client.get(f"/?{form}").status_code == 400
+    assert 'action="/choose"' in client.get("/?lang=en").get_data(as_text=True)

@@ -55,6 +55,14 @@ def index():
                            social=social.map_card(state))
 
 
+@blueprint.get("/choose")
+def choose():
+    """The map's form without JavaScript: its "All ..." choices arrive blank and are left out (a blank filter is a
+    400 everywhere else), then the map of the rest."""
+    params = [(name, value) for name, value in request.args.items(multi=True) if value.strip()]
+    return redirect(url_for("pages.index") + (f"?{urlencode(params)}" if params else ""), 303)
+
+
 @blueprint.get("/projects/<project_id>")
 def project(project_id):
     """Everything about one project, a mini map of its point, links to its PID record, areas and API."""
