@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice.formats import ogc
+from mapservice.formats import crs, ogc, ogc_query
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
 from mapservice.web.http_cache import request_key
@@ -142,12 +142,25 @@ def schema(collection_id):
     return _render(ogc.feature_schema(found, _base()), "ogc_schema.html", ogc.JSON_SCHEMA, collection=found)
 
 
+@blueprint.get("/collections/<collection_id>/queryables")
+def queryables(collection_id):
+    """The properties a CQL2 filter and sortby may name, as a JSON Schema with types and enums."""
+    found = _collection(collection_id)
+    ogc.check_parameters(request.args, ogc.allowed_parameters())
+    document = ogc_query.queryables_document(found, f"{_base()}/collections/{found.id}/queryables")
+    # application/schema+json, unless the client asks for plain JSON only (GDAL up to 3.6 refuses other types)
+    media_type = request.accept_mimetypes.best_match([ogc.JSON_SCHEMA, ogc.JSON], default=ogc.JSON_SCHEMA)
+    return _render(document, "ogc_queryables.html", media_type, collection=found)
+
+
 @blueprint.get("/collections/<collection_id>/items")
 def items(collection_id):
-    """A page of features for bbox, datetime, limit, offset and the filters, with next/prev links."""
+    """A page of features for bbox, datetime, limit, offset, crs, filter, sortby, properties and the filters."""
     found = _collection(collection_id)
     query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years())
-    return _cached(lambda: _render_items(found, query))
+    response = _cached(lambda: _render_items(found, query))
+    response.headers["Content-Crs"] = crs.content_crs(query.crs)
+    return response
 
 
 def _render_items(found, query):
@@ -166,8 +179,10 @@ def item(collection_id, feature_id):
     query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years(), single=True)
     feature = ogc.get_item(g.session, g.snapshot, found, feature_id, query) or abort(
         404, f'feature "{feature_id}" does not exist in collection "{collection_id}"')
-    return _render(ogc.item_document(feature, _base(), found, g.fmt), "ogc_item.html", ogc.GEOJSON,
-                   collection=found, feature=feature)
+    response = _render(ogc.item_document(feature, _base(), found, g.fmt), "ogc_item.html", ogc.GEOJSON,
+                       collection=found, feature=feature)
+    response.headers["Content-Crs"] = crs.content_crs(query.crs)
+    return response
 
 
 @blueprint.get("/<path:unknown>")
