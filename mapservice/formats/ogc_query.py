@@ -110,7 +110,7 @@ def sort_order(keys, collection):
     """ORDER BY clauses for sortby keys (missing values last), then the id for a stable order."""
     queryables, order = QUERYABLES[collection.kind], []
     for name, descending in keys:
-        if name in TOTALS:
+        if collection.kind == "statistics" and name in TOTALS:
             continue
         column = queryables[name].column
         order += [column.is_(None), column.desc() if descending else column.asc()]
