@@ -44,6 +44,15 @@ SETTINGS = {
     ),
     "MAPSERVICE_BASEMAP_ATTRIBUTION": ("", "Attribution (HTML) shown for the basemap tiles."),
     "MAPSERVICE_USD_RATE": (4100, "Riel per US dollar, for the dollar amounts shown beside riel."),
+    "MAPSERVICE_PUBLISHER_NAME": ("Open Development Cambodia", "Publisher named in OC4IDS packages and DCAT."),
+    "MAPSERVICE_PUBLISHER_URI": ("https://opendevelopmentcambodia.net/",
+                                 "Publisher's web address: OC4IDS publisher.uri and the DCAT publisher's IRI."),
+    "MAPSERVICE_PUBLISHER_SCHEME": ("", "org-id.guide list of the publisher's identifier (OC4IDS publisher.scheme)."),
+    "MAPSERVICE_PUBLISHER_UID": ("", "Publisher's identifier in that list (OC4IDS publisher.uid)."),
+    "MAPSERVICE_DATA_LICENSE": ("https://creativecommons.org/licenses/by/4.0/",
+                                "Licence URL of the published data (OC4IDS package license)."),
+    "MAPSERVICE_PUBLICATION_POLICY": ("", "URL of the publication policy (OC4IDS publicationPolicy); "
+                                          "empty = this site's /about page."),
 }
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES"}

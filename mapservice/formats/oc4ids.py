@@ -304,9 +304,18 @@ def _empty(value):
     return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
+def publisher_from_config(config):
+    """The package's publisher (name, scheme, uid, uri; empty ones left out) from the MAPSERVICE_PUBLISHER_* settings."""
+    return _prune({"name": config["MAPSERVICE_PUBLISHER_NAME"], "scheme": config["MAPSERVICE_PUBLISHER_SCHEME"],
+                   "uid": config["MAPSERVICE_PUBLISHER_UID"], "uri": config["MAPSERVICE_PUBLISHER_URI"]})
+
+
 def build_package(projects, areas, prefix, publisher_name="Open Development Cambodia", uri=None,
-                  published_date=None, is_sample=False, license=None, publication_policy=None):
-    """An OC4IDS project package of ``projects``; sample projects (or ``is_sample``) mark the package as sample."""
+                  published_date=None, is_sample=False, license=None, publication_policy=None, publisher=None):
+    """An OC4IDS project package of ``projects``; sample projects (or ``is_sample``) mark the package as sample.
+    ``publisher`` (name, scheme, uid, uri) replaces ``publisher_name`` when given."""
+    publisher = dict(publisher or {"name": publisher_name})
+    publisher_name = publisher["name"]
     check_prefix(prefix)
     items = [project_to_oc4ids(project, areas, prefix) for project in projects]
     if is_sample:
@@ -318,7 +327,7 @@ def build_package(projects, areas, prefix, publisher_name="Open Development Camb
         # callers serving the package should pass its URL; the default is stable per prefix
         "uri": uri or f"urn:uuid:{uuid5(NAMESPACE_URL, f'oc4ids-{prefix}-project-package')}",
         "publishedDate": _published(published_date),
-        "publisher": {"name": name},
+        "publisher": {**publisher, "name": name},
         "license": license,
         "publicationPolicy": publication_policy,
         "x_isSample": True if sample else None,
