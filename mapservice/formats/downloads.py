@@ -348,8 +348,8 @@ def _frame(records):
             frame[field] = frame[field].astype("Int64")
         elif kind == "bool":
             frame[field] = frame[field].astype("boolean")
-        elif kind == "date":
-            frame[field] = pd.to_datetime(frame[field])  # pyogrio writes datetimes; without pyarrow not DATE
+        elif kind == "date":  # datetime.date objects: through Arrow (date32) pyogrio writes a GeoPackage DATE
+            frame[field] = frame[field].astype(object).where(frame[field].notna(), None)
         else:
             frame[field] = frame[field].astype(object)
     points = [None if r["lon"] is None else shapely.Point(round(r["lon"], 6), round(r["lat"], 6)) for r in records]
@@ -365,7 +365,7 @@ def write_gpkg(records, lang, meta):
     with tempfile.TemporaryDirectory(prefix="mapservice-gpkg-") as folder:
         path = Path(folder) / "projects.gpkg"
         pyogrio.write_dataframe(_frame(records), path, layer="projects", driver="GPKG", geometry_type="Point",
-                                layer_options={"IDENTIFIER": "projects", "DESCRIPTION": description})
+                                layer_options={"IDENTIFIER": "projects", "DESCRIPTION": description}, use_arrow=True)
         pyogrio.write_dataframe(pd.DataFrame(data_dictionary_rows(), columns=DICTIONARY_HEADER), path,
                                 layer="data_dictionary", driver="GPKG")
         pyogrio.write_dataframe(about, path, layer="about", driver="GPKG")
