@@ -35,14 +35,14 @@ def _package(project_id=None):
         request_key(g.snapshot.version, ("oc4ids",)),
         lambda: oc4ids.export_projects(g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"],
                                        filters=filters, project_id=project_id, uri=request.url,
-                                       **_package_metadata(current_app.config)))
+                                       **package_metadata(current_app.config)))
     if not cached["projects"]:  # the schema wants at least one project in a package
         abort(404, f'project "{project_id}" does not exist' if project_id else
               "no project matches these filters (an OC4IDS package holds at least one project)")
     return cached
 
 
-def _package_metadata(config):
+def package_metadata(config):
     """Publisher, license and publication policy of the served packages, from the settings."""
     policy = config["MAPSERVICE_PUBLICATION_POLICY"] or url_for("pages.about", _external=True)
     return {"publisher": oc4ids.publisher_from_config(config), "license": config["MAPSERVICE_DATA_LICENSE"],
