@@ -3,17 +3,31 @@ read through GDAL as a GIS user reads them, give every field the same type (date
 numbers, booleans as booleans), field by field, under the same field codes."""
 import sqlite3
 
+import pandas as pd
 import pyogrio
+import pytest
 
 from mapservice.formats import downloads
+from mapservice.ingest.pipelines import import_records
 from mapservice.read.projects import RECORD_FIELDS
-from tests.test_ogc import loaded, run, server  # noqa: F401 (fixtures)
+from tests.test_ogc import ROWS, run, server  # noqa: F401 (fixtures)
 
 FIELDS = [f for f in RECORD_FIELDS if f not in ("lon", "lat")]
 MONEY = ("budget", "contract_value", "expenditure", "cs_fund", "local_contribution")
 # GDAL's names -> one kind: Integer and Integer64 are both whole numbers (GDAL picks by the values' size)
 KINDS = {"Integer": "whole", "Integer64": "whole", "Real": "real", "String": "text", "Date": "date",
          "Integer(Boolean)": "boolean", "Integer64(Boolean)": "boolean"}
+
+
+@pytest.fixture
+def loaded(db):
+    """The OGC test's projects and one in US dollars (so the original amount, currency and rate are filled)."""
+    dollars = {**ROWS[1], "project_id": "USD-2017-006", "currency": "USD", "budget": "25000.50"}
+    rows = [{"line": i + 2, **row} for i, row in enumerate([*ROWS, dollars])]
+    # a rate with a fraction: a spreadsheet number is a double, and GDAL types a column of whole ones Integer
+    config = {**db.config, "MAPSERVICE_EXCHANGE_RATES": "USD:2017=4051.5"}
+    import_records(db.sessions, config, pd.DataFrame(rows), "types.csv", "template", "0" * 64)
+    return db
 
 
 def gdal_kinds(url_or_path, *options):
@@ -40,7 +54,8 @@ def test_every_format_gives_every_field_the_same_type(server, tmp_path):
     found["ogc"] = gdal_kinds(f"OAPIF:{server}")
     expected = {f: "date" if f in ("planned_start", "planned_end", "actual_start", "actual_end")
                 else "whole" if f in (*MONEY, "fiscal_year", "number_of_bidders")
-                else "boolean" if f in ("eia_required", "is_sample") else "text" for f in FIELDS}
+                else "boolean" if f in ("eia_required", "is_sample")
+                else "real" if f == "exchange_rate" else "text" for f in FIELDS}
     # Two known exceptions. CSV has no types: GDAL's AUTODETECT_TYPE guesses, and reads the zero-padded codes
     # ("01", "010501") as numbers. GDAL 3.6 makes a 32-bit Integer of a JSON Schema "integer" whatever its
     # format, which would clamp riel totals past 2^31, so OGC money is "number" with multipleOf 1 (Real).

@@ -198,7 +198,7 @@ def test_collections_one_collection_and_schema(client):
     assert body["collections"][0]["extent"]["spatial"]["bbox"] == [CAMBODIA]  # every project is inside it
     schema = get_json(client, "/ogc/collections/projects/schema", media_type="application/schema+json")
     properties = schema["properties"]["properties"]["properties"]
-    assert list(properties)[:3] == ["project_id", "pid_reference", "pid_url"] and len(properties) == 41
+    assert list(properties)[:3] == ["project_id", "pid_reference", "pid_url"] and len(properties) == 44
     assert (properties["budget"], properties["fiscal_year"], properties["eia_required"], properties["actual_end"]) == (
         {"type": "number", "multipleOf": 1, "description": "whole riel"}, {"type": "integer"}, {"type": "boolean"},
         {"type": "string", "format": "date", "description": "ISO 8601 date, YYYY-MM-DD"})
@@ -216,6 +216,7 @@ def project_properties(**values):
     fields = ["project_id", "pid_reference", "pid_url", "title_km", "title_en", "sector", "project_type", "status",
               "fiscal_year", "funding_source", "planned_start", "planned_end", "actual_start", "actual_end",
               "currency", "budget", "contract_value", "expenditure", "cs_fund", "local_contribution",
+              "original_currency", "exchange_rate", "original_amounts",
               "contract_number", "awarded_tenderer", "number_of_bidders", "eia_required", "eia_status",
               "eia_document_url", "province_code", "province_name_km", "province_name_en", "district_code",
               "district_name_km", "district_name_en", "commune_code", "commune_name_km", "commune_name_en",

@@ -470,7 +470,7 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
 # and clamps the riel totals that pass 2^31, so "integer" would corrupt them. Dates are "format": "date" (GDAL
 # makes Date fields; with the filter classes it sends a -where on them as CQL2, not as our datetime parameter).
 MONEY = {"budget", "contract_value", "expenditure", "cs_fund", "local_contribution"}
-NUMBERS = {"area_km2"}
+NUMBERS = {"area_km2", "exchange_rate"}
 INTEGERS = {"fiscal_year", "number_of_bidders", "project_count"}
 BOOLEANS = {"eia_required", "is_sample"}
 PROPERTIES = {
