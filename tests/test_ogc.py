@@ -131,6 +131,8 @@ def test_landing_page_conformance_and_api_definition(client):
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
         "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+        *[f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+          for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")],
     ]}
     response = client.get("/ogc/api")
     assert response.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
@@ -193,6 +195,8 @@ def test_collections_one_collection_and_schema(client):
             link("http://www.opengis.net/def/rel/ogc/1.0/queryables", f"{url}/queryables", "application/schema+json",
                  "queryables: what filter and sortby may name (JSON Schema)"),
             link("queryables", f"{url}/queryables", "application/json", "queryables (for GDAL up to 3.6)"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", f"{url}/tiles", "application/json",
+                 "vector tilesets (OGC API - Tiles)"),
         ],
     }
     assert body["collections"][0]["extent"]["spatial"]["bbox"] == [CAMBODIA]  # every project is inside it
@@ -457,7 +461,7 @@ def test_html_pages(client):
     assert f'<code>{BASE}</code>' in landing and f'href="{BASE}/collections?f=html"' in landing
     assert html(client, "/ogc/collections?f=html").count('/items?f=html">HTML</a>') == 7
     assert "102.3338, 10.3536, 107.6277, 14.6903" in html(client, "/ogc/collections/communes?f=html")
-    assert html(client, "/ogc/conformance?f=html").count("<li><code>http://www.opengis.net/spec/") == 14
+    assert html(client, "/ogc/conformance?f=html").count("<li><code>http://www.opengis.net/spec/") == 19
     assert "<code>GET /ogc/collections/projects/items</code>" in html(client, "/ogc/api?f=html")
     assert "<td><code>budget</code></td><td>number (whole riel)</td>" in html(
         client, "/ogc/collections/projects/schema?f=html")

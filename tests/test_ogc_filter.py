@@ -159,3 +159,33 @@ def test_gdal_sends_the_where_to_the_server_as_cql2(server):
     assert "project_id (String) = BMC-2016-001" in done.stdout and done.stdout.count("OGRFeature(projects)") == 1
     info = run("ogrinfo", "-ro", "-so", f"OAPIF:{server}", "projects")
     assert "actual_end: Date" in info and "fiscal_year: Integer" in info
+
+
+def test_ogc_api_tiles_serve_the_same_tiles_as_tiles(client):
+    assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset" in get_json(client, "/ogc/conformance")[
+        "conformsTo"]
+    links = get_json(client, "/ogc/collections/commune-statistics")["links"]
+    [tiles_link] = [link for link in links if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
+    assert tiles_link["href"] == "http://localhost/ogc/collections/commune-statistics/tiles"
+    listed = get_json(client, "/ogc/collections/commune-statistics/tiles")["tilesets"]
+    assert [t["tileMatrixSetURI"] for t in listed] == [
+        "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"]
+    tileset = get_json(client, "/ogc/collections/commune-statistics/tiles/WebMercatorQuad?year=2016")
+    [template] = [link["href"] for link in tileset["links"] if link["rel"] == "item"]
+    assert template == ("http://localhost/ogc/collections/commune-statistics/tiles/WebMercatorQuad/"
+                        "{tileMatrix}/{tileRow}/{tileCol}?year=2016")
+    assert tileset["layers"][0]["id"] == "communes" and tileset["dataType"] == "vector"
+    assert {"tileMatrix": "8", "minTileRow": 117, "maxTileRow": 120, "minTileCol": 200, "maxTileCol": 204} in tileset[
+        "tileMatrixSetLimits"]
+    tms = get_json(client, "/ogc/tileMatrixSets/WebMercatorQuad")
+    assert (tms["id"], tms["crs"], len(tms["tileMatrices"]), tms["tileMatrices"][0]["matrixWidth"]) == (
+        "WebMercatorQuad", "http://www.opengis.net/def/crs/EPSG/0/3857", 15, 1)
+    assert tms["tileMatrices"][8]["scaleDenominator"] == pytest.approx(2183915.0935)  # the standard's value
+    # {tileMatrix}/{tileRow}/{tileCol} is z/y/x: the same bytes as /tiles
+    for collection, layer in (("projects", "projects"), ("commune-statistics", "communes"), ("districts", "districts")):
+        ogc = client.get(f"/ogc/collections/{collection}/tiles/WebMercatorQuad/8/118/201?year=2016")
+        plain = client.get(f"/tiles/{layer}/8/201/118.mvt?year=2016")
+        assert ogc.status_code == 200 and ogc.mimetype == "application/vnd.mapbox-vector-tile"
+        assert ogc.data == plain.data and len(plain.data) > 0, collection
+    assert get_json(client, "/ogc/collections/communes/tiles/WebMercatorQuad/3/9/0", 400)["error"] == (
+        'y was "9"; expected a tile y from 0 to 7 at zoom 3')

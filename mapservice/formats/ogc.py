@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from layers.base import feature_collection
 from mapservice.formats import crs as crs_systems
-from mapservice.formats import ogc_query
+from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.formats.parameters import FILTERS, query_parameter
 from mapservice.read import cql2, projects
 from mapservice.read.filters import FILTER_PARAMETERS, FilterError, parse_filters, project_conditions
@@ -37,6 +37,7 @@ CONFORMANCE = [
       for name in ("cql2-text", "cql2-json", "basic-cql2", "basic-spatial-functions",
                    "basic-spatial-functions-plus")],
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+    *ogc_tiles.CONFORMANCE,
 ]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10000
 FORMATS = ("json", "html")
@@ -180,6 +181,14 @@ def parse_items_query(args, collection, area_codes, first_year, last_year, singl
     return ItemsQuery(filters, bbox, parse_limit(args.get("limit")), _whole_number(args, "offset", 0, 0), nothing,
                       parse_filter_parameters(args, collection), ogc_query.parse_sortby(args.get("sortby"), collection),
                       **output)
+
+
+def parse_tile_filters(args, collection, area_codes, first_year, last_year):
+    """The filters of a tile or tileset request: the /tiles filters (those of the projects on every kind, since
+    area tiles carry the totals), f and nothing else."""
+    allowed = ("f", *FILTER_PARAMETERS)
+    check_parameters(args, allowed)
+    return parse_filters({k: v for k, v in args.items() if k != "f"}, area_codes, first_year, last_year)
 
 
 def parse_filter_parameters(args, collection):
@@ -461,6 +470,7 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
             link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", JSON_SCHEMA,
                  "queryables: what filter and sortby may name (JSON Schema)"),
             link(f"{url}/queryables", "queryables", JSON, "queryables (for GDAL up to 3.6)"),
+            *ogc_tiles.collection_links(collection, base),
         ],
     }
 

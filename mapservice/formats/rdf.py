@@ -6,7 +6,6 @@ import rdflib
 
 JSON_LD, TURTLE, RDF_XML = "application/ld+json", "text/turtle", "application/rdf+xml"
 SERIALISATIONS = {JSON_LD: "json-ld", TURTLE: "turtle", RDF_XML: "xml"}  # JSON-LD first: the default
-EXTENSIONS = {"ttl": TURTLE, "rdf": RDF_XML}
 
 
 def serialise(document, media_type):

@@ -6,7 +6,7 @@ import dates, the boundaries' extent, the byte size of every distribution) is re
 document is built once per data version and address (kept in the snapshot's bounded response cache with its ETag)."""
 import json
 
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from mapservice.formats import catalogue, datasets, downloads, oc4ids, rdf
 from mapservice.read.filters import Filters
@@ -103,14 +103,18 @@ def dcat_negotiated():
     return response
 
 
-@blueprint.get("/catalog.<extension>")
-@documented("DCAT catalogue as Turtle (.ttl) or RDF/XML (.rdf)", tags=["standards"],
-            media_types=[rdf.TURTLE, rdf.RDF_XML])
-def dcat_file(extension):
-    """The DCAT catalogue in Turtle or RDF/XML, by extension."""
-    media_type = rdf.EXTENSIONS.get(extension) or abort(
-        404, f'/catalog.{extension} does not exist; expected catalog.jsonld, catalog.ttl or catalog.rdf')
-    return _serialised(media_type)
+@blueprint.get("/catalog.ttl")
+@documented("DCAT catalogue as Turtle", tags=["standards"], media_types=[rdf.TURTLE])
+def dcat_turtle():
+    """The DCAT catalogue in Turtle."""
+    return _serialised(rdf.TURTLE)
+
+
+@blueprint.get("/catalog.rdf")
+@documented("DCAT catalogue as RDF/XML", tags=["standards"], media_types=[rdf.RDF_XML])
+def dcat_rdf_xml():
+    """The DCAT catalogue in RDF/XML."""
+    return _serialised(rdf.RDF_XML)
 
 
 def _serialised(media_type):

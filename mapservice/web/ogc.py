@@ -3,14 +3,16 @@ Views are three hops: parse and validate parameters -> one query (mapservice/for
 (by ``f``, else by the Accept header)."""
 import json
 import logging
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice.formats import crs, ogc, ogc_query
+from mapservice.formats import crs, ogc, ogc_query, ogc_tiles, tiles
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
 from mapservice.web.http_cache import request_key
+from mapservice.web.tiles import tile_response
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -183,6 +185,49 @@ def item(collection_id, feature_id):
                        collection=found, feature=feature)
     response.headers["Content-Crs"] = crs.content_crs(query.crs)
     return response
+
+
+@blueprint.get("/tileMatrixSets")
+def tile_matrix_sets():
+    """The tile matrix sets of the tiles: WebMercatorQuad."""
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tile_matrix_sets(_base()))
+
+
+@blueprint.get(f"/tileMatrixSets/{ogc_tiles.TMS_ID}")
+def tile_matrix_set():
+    """The WebMercatorQuad tile matrix set (TMS 2.0, with the TMS 1.0 members GDAL 3.6 reads)."""
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tile_matrix_set())
+
+
+@blueprint.get("/collections/<collection_id>/tiles")
+def collection_tilesets(collection_id):
+    """The vector tilesets of a collection (OGC API - Tiles)."""
+    found = _collection(collection_id)
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tilesets(found, _base()))
+
+
+@blueprint.get(f"/collections/<collection_id>/tiles/{ogc_tiles.TMS_ID}")
+def collection_tileset(collection_id):
+    """A collection's tileset metadata; its tile template keeps the request's filters."""
+    found = _collection(collection_id)
+    filters = ogc.parse_tile_filters(request.args.to_dict(), found, g.snapshot.area_codes, *years())
+    bounds = g.snapshot.communes.total_bounds if len(g.snapshot.communes) else ogc.CAMBODIA_BOUNDS
+    return _json(ogc_tiles.tileset(found, _base(), bounds, urlencode(filters.as_params())))
+
+
+@blueprint.get(f"/collections/<collection_id>/tiles/{ogc_tiles.TMS_ID}/<z>/<y>/<x>")
+def collection_tile(collection_id, z, y, x):
+    """One vector tile: {tileMatrix}/{tileRow}/{tileCol} = z/y/x of /tiles, the same bytes."""
+    found = _collection(collection_id)
+    filters = ogc.parse_tile_filters(request.args.to_dict(), found, g.snapshot.area_codes, *years())
+    return tile_response(ogc_tiles.tile_layer(found), *tiles.parse_address(z, x, y), filters)
+
+
+def _json(document):
+    return Response(json.dumps(document, ensure_ascii=False), content_type=ogc.JSON)
 
 
 @blueprint.get("/<path:unknown>")
