@@ -141,8 +141,11 @@ def test_landing_page_conformance_and_api_definition(client):
     per_collection = [f"/collections/{c}{suffix}" for c in ("projects", "provinces", "districts", "communes",
                                                              "province-statistics", "district-statistics",
                                                              "commune-statistics")
-                      for suffix in ("", "/schema", "/queryables", "/items", "/items/{featureId}")]
-    assert list(spec["paths"]) == ["/", "/api", "/conformance", "/collections", *per_collection]
+                      for suffix in ("", "/schema", "/queryables", "/items", "/items/{featureId}", "/tiles",
+                                     "/tiles/WebMercatorQuad",
+                                     "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")]
+    assert list(spec["paths"]) == ["/", "/api", "/conformance", "/collections", "/tileMatrixSets",
+                                   "/tileMatrixSets/WebMercatorQuad", *per_collection]
 
     def names(path):
         return [p["name"] for p in spec["paths"][path]["get"]["parameters"]]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice.formats import crs, ogc, ogc_query, ogc_tiles, tiles
+from mapservice.formats import crs, ogc, ogc_openapi, ogc_query, ogc_tiles, tiles
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
 from mapservice.web.http_cache import request_key
@@ -108,7 +108,7 @@ def landing():
 def api_definition():
     """The OpenAPI 3.0 definition of this API (service-desc), or its HTML documentation (service-doc)."""
     ogc.check_parameters(request.args, ogc.allowed_parameters())
-    return _render(ogc.openapi_document(_base()), "ogc_api.html", media_type=ogc.OPENAPI)
+    return _render(ogc_openapi.openapi_document(_base()), "ogc_api.html", media_type=ogc.OPENAPI)
 
 
 @blueprint.get("/conformance")
