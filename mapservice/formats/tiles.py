@@ -31,6 +31,9 @@ HALF_WORLD = 20037508.342789244  # metres from the centre to the edge of the Web
 # Below THIN_BELOW_ZOOM a tile keeps one project per grid cell of 1/THIN_CELLS of its width (16 units: about
 # 2 px on screen), the one with the lowest project_id: a z6 tile could otherwise hold every project in the country.
 THIN_BELOW_ZOOM, THIN_CELLS = 12, 64
+# below FULL_FROM_ZOOM (the light tiles) cells of 1/24 of the width (21 px on a 512 px tile): z6-z10 tiles of the
+# 15k sample stay under 50 KB (bench/tiles.py)
+LIGHT_THIN_CELLS = 24
 MVT = "application/vnd.mapbox-vector-tile"
 ATTRIBUTION = ('Boundaries: <a href="https://www.geoboundaries.org">geoBoundaries</a> and '
                '<a href="https://opendevelopmentcambodia.net">Open Development Cambodia</a> (CC BY 4.0); '
@@ -71,7 +74,8 @@ AREA_FIELDS = {
 }
 LAYERS = {
     "projects": TileLayer("projects", None, "Project locations (below zoom 12 one project per 1/64 of the tile's "
-                          "width, the lowest project_id; below zoom 11 without titles and location_precision)",
+                          "width, below zoom 11 per 1/24, the lowest project_id; below zoom 11 without titles and "
+                          "location_precision)",
                           PROJECT_FIELDS),
     **{f"{level}s": TileLayer(f"{level}s", level, f"{level.title()} boundaries (2014) with project totals",
                               AREA_FIELDS) for level in ("province", "district", "commune")},
@@ -164,7 +168,7 @@ def _project_candidates(session, z, filters, near):
     # A global grid aligned with the tile edges, so neighbouring tiles pick the same project in a shared cell.
     # The ids first, then the rows by key: in one query PostgreSQL cannot estimate the number of cells and joins
     # by scanning the whole primary key (row_number() over the tile's rows was slower still: a 1M-row sort).
-    cell = 360 / 2 ** z / THIN_CELLS
+    cell = 360 / 2 ** z / (LIGHT_THIN_CELLS if z < FULL_FROM_ZOOM else THIN_CELLS)
     first = session.scalars(sa.select(sa.func.min(Project.project_id)).where(*conditions)
                             .group_by(sa.func.floor(Project.lon / cell), sa.func.floor(Project.lat / cell))).all()
     return sa.select(*columns).where(Project.project_id.in_(first)).subquery("candidates")
