@@ -74,6 +74,23 @@ SETTINGS = {
         1000,
         "How long an expensive request waits for one of those slots before the 503, in milliseconds.",
     ),
+    "MAPSERVICE_EXCHANGE_RATES": (
+        "USD:2014=4038,2015=4068,2016=4059,2017=4051,2018=4051,2019=4062;"
+        "EUR:2014=5366,2015=4515,2016=4493,2017=4578,2018=4784,2019=4549;"
+        "GBP:2014=6654,2015=6216,2016=5500,2017=5222,2018=5408,2019=5187;"
+        "THB:2014=124.3,2015=118.8,2016=115.0,2017=119.4,2018=125.4,2019=130.8",
+        "Riel per unit of each currency a project file may use, per fiscal year (CUR:YEAR=RATE,...;CUR:...); "
+        "amounts are converted to riel at the rate of the project's year.",
+    ),
+    "MAPSERVICE_PUBLISHER_NAME": ("Open Development Cambodia", "Publisher named in OC4IDS packages and DCAT."),
+    "MAPSERVICE_PUBLISHER_URI": ("https://opendevelopmentcambodia.net/",
+                                 "Publisher's web address: OC4IDS publisher.uri and the DCAT publisher's IRI."),
+    "MAPSERVICE_PUBLISHER_SCHEME": ("", "org-id.guide list of the publisher's identifier (OC4IDS publisher.scheme)."),
+    "MAPSERVICE_PUBLISHER_UID": ("", "Publisher's identifier in that list (OC4IDS publisher.uid)."),
+    "MAPSERVICE_DATA_LICENSE": ("https://creativecommons.org/licenses/by/4.0/",
+                                "Licence URL of the published data (OC4IDS package license)."),
+    "MAPSERVICE_PUBLICATION_POLICY": ("", "URL of the publication policy (OC4IDS publicationPolicy); "
+                                          "empty = this site's /about page."),
 }
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",

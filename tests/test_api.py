@@ -611,6 +611,7 @@ def test_one_project_with_every_open_contracting_field(api):
         "planned_start": "2015-03-01", "planned_end": "2015-06-30", "actual_start": "2015-03-05",
         "actual_end": "2015-07-10", "currency": "KHR", "budget": 41000000, "contract_value": 40000000,
         "expenditure": 39950000, "cs_fund": 36000000, "local_contribution": 3950000,
+        "original_currency": None, "exchange_rate": None, "original_amounts": None,
         "contract_number": "001/15 KCS-010501", "awarded_tenderer": "Sok Heng Construction Co., Ltd.",
         "number_of_bidders": 3, "eia_required": False, "eia_status": "not_required", "eia_document_url": None,
         **{f"{level}_{part}": value for level, area in names.items()
@@ -619,7 +620,7 @@ def test_one_project_with_every_open_contracting_field(api):
         "quality_flags": None, "lon": names["commune"]["label_lon"], "lat": names["commune"]["label_lat"],
         "is_sample": False,
     }
-    assert len(expected) == 43
+    assert len(expected) == 46
     assert api.json("/api/v1/projects/OC-2015-01") == expected
     feature = api.get("/api/v1/projects/OC-2015-01?format=geojson")
     assert feature.mimetype == GEOJSON

@@ -7,6 +7,7 @@ from datetime import datetime
 import frictionless
 import pytest
 import rdflib
+import rdflib.compare
 import sqlalchemy as sa
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from werkzeug.serving import make_server
@@ -211,3 +212,60 @@ def test_import_dates_are_utc_date_times():
     sources = [{"imported_at": "2021-02-03T04:05:06"}, {"imported_at": "2019-12-31T23:59:59"}]
     assert catalogue.import_dates(sources) == ("2019-12-31T23:59:59Z", "2021-02-03T04:05:06Z")
     assert catalogue.import_dates([]) == (None, None)
+
+
+# --- DCAT-AP: description, languages, media-type IRIs, byte sizes, one publisher; Turtle and RDF/XML ---------
+
+def test_dcat_serialisations_hold_the_same_triples_with_the_dcat_ap_fields(live):
+    import urllib.request
+
+    def fetch(url, accept=None):
+        request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+        with urllib.request.urlopen(request) as response:
+            return response.headers["Content-Type"], response.headers.get("Vary", ""), response.read()
+
+    graphs = {}
+    for url, accept, media_type, rdf_format in (
+            (f"{live}/catalog.jsonld", None, "application/ld+json", "json-ld"),
+            (f"{live}/catalog", "text/turtle", "text/turtle", "turtle"),
+            (f"{live}/catalog", "application/rdf+xml;q=0.9, text/html;q=0.5", "application/rdf+xml", "xml"),
+            (f"{live}/catalog", "*/*", "application/ld+json", "json-ld"),
+            (f"{live}/catalog.ttl", None, "text/turtle", "turtle"),
+            (f"{live}/catalog.rdf", None, "application/rdf+xml", "xml")):
+        content_type, vary, body = fetch(url, accept)
+        assert content_type.split(";")[0] == media_type, (url, accept)
+        assert ("Accept" in [v.strip() for v in vary.split(",")]) == url.endswith("/catalog"), (url, vary)
+        graphs[(url, accept)] = rdflib.Graph().parse(data=body, format=rdf_format)
+    first, *others = graphs.values()
+    assert len(first) > 500
+    for graph in others:
+        assert rdflib.compare.isomorphic(first, graph)
+    _check_dcat_ap_fields(first, live)
+
+
+def _check_dcat_ap_fields(graph, live):
+    import urllib.request
+
+    catalog = rdflib.URIRef(f"{live}/catalog.jsonld")
+    assert {d.language for d in graph.objects(catalog, DCTERMS.description)} == {"km", "en"}
+    languages = {rdflib.URIRef(f"http://publications.europa.eu/resource/authority/language/{code}")
+                 for code in ("KHM", "ENG")}
+    assert set(graph.objects(catalog, DCTERMS.language)) == languages
+    # one publisher node, with an IRI, that every dataset and the catalogue name
+    publishers = set(graph.objects(None, DCTERMS.publisher))
+    odc = rdflib.URIRef("https://opendevelopmentcambodia.net/")
+    assert publishers == {odc} and (odc, RDF.type, rdflib.URIRef("http://xmlns.com/foaf/0.1/Organization")) in graph
+    assert len(list(graph.objects(odc, rdflib.URIRef("http://xmlns.com/foaf/0.1/name")))) == 1
+    distributions = list(graph.subjects(RDF.type, DCAT.Distribution))
+    assert len(distributions) == 5 + 12 * 3
+    iana = "https://www.iana.org/assignments/media-types/"
+    for distribution in distributions:
+        media_type = graph.value(distribution, DCAT.mediaType)
+        assert isinstance(media_type, rdflib.URIRef) and str(media_type).startswith(iana), distribution
+        url = str(graph.value(distribution, DCAT.downloadURL))
+        with urllib.request.urlopen(url) as response:  # urllib asks for no compression: the file's own bytes
+            body = response.read()
+            assert response.headers["Content-Type"].split(";")[0] == str(media_type)[len(iana):], url
+        size = int(graph.value(distribution, DCAT.byteSize))
+        # an XLSX is a zip whose timestamps (and so its deflated size) change by a few bytes from one write to the next
+        assert abs(size - len(body)) <= (16 if url.split("?")[0].endswith(".xlsx") else 0), (url, size, len(body))

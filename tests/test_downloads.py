@@ -94,7 +94,8 @@ ALL_IDS = sorted(EXPECTED)
 KM_HEADER = ["លេខសម្គាល់គម្រោង", "លេខយោង PID", "កំណត់ត្រា PID", "ចំណងជើង (ខ្មែរ)", "ចំណងជើង (អង់គ្លេស)", "វិស័យ",
              "ប្រភេទការងារ", "ស្ថានភាព", "ឆ្នាំសារពើពន្ធ", "ប្រភពមូលនិធិ", "ថ្ងៃចាប់ផ្តើមគ្រោងទុក", "ថ្ងៃបញ្ចប់គ្រោងទុក",
              "ថ្ងៃចាប់ផ្តើមជាក់ស្តែង", "ថ្ងៃបញ្ចប់ជាក់ស្តែង", "រូបិយប័ណ្ណ", "ថវិកា (រៀល)", "តម្លៃកិច្ចសន្យា (រៀល)",
-             "ការចំណាយជាក់ស្តែង (រៀល)", "មូលនិធិឃុំសង្កាត់ (រៀល)", "វិភាគទានមូលដ្ឋាន (រៀល)", "លេខកិច្ចសន្យា",
+             "ការចំណាយជាក់ស្តែង (រៀល)", "មូលនិធិឃុំសង្កាត់ (រៀល)", "វិភាគទានមូលដ្ឋាន (រៀល)", "រូបិយប័ណ្ណដើម",
+             "អត្រាប្តូរប្រាក់", "ចំនួនទឹកប្រាក់ដើម", "លេខកិច្ចសន្យា",
              "អ្នកឈ្នះការដេញថ្លៃ", "ចំនួនអ្នកដេញថ្លៃ", "តម្រូវឱ្យធ្វើ EIA", "ស្ថានភាព EIA", "ឯកសារ EIA", "លេខកូដខេត្ត",
              "ឈ្មោះខេត្ត (ខ្មែរ)", "ឈ្មោះខេត្ត (អង់គ្លេស)", "លេខកូដស្រុក", "ឈ្មោះស្រុក (ខ្មែរ)", "ឈ្មោះស្រុក (អង់គ្លេស)",
              "លេខកូដឃុំ", "ឈ្មោះឃុំ (ខ្មែរ)", "ឈ្មោះឃុំ (អង់គ្លេស)", "លេខកូដភូមិ", "លេខកូដដូចដែលបានផ្ដល់",
@@ -103,7 +104,8 @@ KM_HEADER = ["លេខសម្គាល់គម្រោង", "លេខយ�
 EN_HEADER = ["Project ID", "PID reference", "PID record", "Title (Khmer)", "Title (English)", "Sector", "Type of work",
              "Status", "Fiscal year", "Funding source", "Planned start", "Planned end", "Actual start", "Actual end",
              "Currency", "Budget (riel)", "Contract value (riel)", "Actual expenditure (riel)",
-             "Commune/Sangkat Fund (riel)", "Local contribution (riel)", "Contract number", "Awarded tenderer",
+             "Commune/Sangkat Fund (riel)", "Local contribution (riel)", "Original currency", "Exchange rate",
+             "Original amounts", "Contract number", "Awarded tenderer",
              "Number of bidders", "EIA required", "EIA status", "EIA document", "Province code", "Province name (Khmer)",
              "Province name (English)", "District code", "District name (Khmer)", "District name (English)",
              "Commune code", "Commune name (Khmer)", "Commune name (English)", "Village code", "Code as given",
@@ -227,7 +229,7 @@ def test_xlsx_typed_cells_dictionary_and_about(client):
     dictionary = [list(row) for row in book["data dictionary"].iter_rows(values_only=True)]
     assert dictionary[0] == ["column", "header_km", "header_en", "description_km", "description_en"]
     assert [row[:3] for row in dictionary[1:]] == [[f, k, e] for f, k, e in zip(RECORD_FIELDS, KM_HEADER, EN_HEADER)]
-    assert dictionary[27][3:] == ["លេខកូដខេត្ត គ.ជ.អ.ប (2 ខ្ទង់) នៃឃុំដែលមានគម្រោង",
+    assert dictionary[30][3:] == ["លេខកូដខេត្ត គ.ជ.អ.ប (2 ខ្ទង់) នៃឃុំដែលមានគម្រោង",
                                   "NCDD province code (2 digits) of the commune that holds the project"]
     about = [list(row) for row in book["about"].iter_rows(values_only=True)]
     generated = about.pop(-1)
@@ -291,7 +293,7 @@ def test_geopackage_point_layer_with_khmer_and_codes(client, tmp_path):
     assert frame.geometry["XXX-2017-006"].x == 103.2 and pd.isna(frame.loc["XXX-2017-006", "province_code"])
     assert (frame.geometry["BMC-2016-002"].x, frame.geometry["BMC-2016-002"].y) == (103.16687, 12.870057)
     dictionary = pyogrio.read_dataframe(path, layer="data_dictionary")
-    assert dictionary.values.tolist()[26] == [
+    assert dictionary.values.tolist()[29] == [
         "province_code", "លេខកូដខេត្ត", "Province code", "លេខកូដខេត្ត គ.ជ.អ.ប (2 ខ្ទង់) នៃឃុំដែលមានគម្រោង",
         "NCDD province code (2 digits) of the commune that holds the project"]
     about = pyogrio.read_dataframe(path, layer="about").set_index("item")

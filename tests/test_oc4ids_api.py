@@ -25,6 +25,24 @@ def test_filtered_package_is_valid_and_filtered(client):
         "oc4ids-kh1odc-OC-2016-010501-001", "oc4ids-kh1odc-OC-2016-010502-002", "oc4ids-kh1odc-OC-2017-010902-001"]
     assert [p["id"] for p in only_2017["projects"]] == ["oc4ids-kh1odc-OC-2017-010902-001"]
     assert everything["uri"] == "http://localhost/api/v1/oc4ids/projects.json"
+    assert (everything["publisher"], everything["license"], everything["publicationPolicy"]) == (
+        {"name": "Open Development Cambodia", "uri": "https://opendevelopmentcambodia.net/"},
+        "https://creativecommons.org/licenses/by/4.0/", "http://localhost/about")
+
+
+def test_publisher_license_and_policy_are_settings(db):
+    settings = {"MAPSERVICE_PUBLISHER_NAME": "Ou Chrov District", "MAPSERVICE_PUBLISHER_SCHEME": "XI-EXAMPLE",
+                "MAPSERVICE_PUBLISHER_UID": "12345", "MAPSERVICE_PUBLISHER_URI": "https://ouchrov.example.org/",
+                "MAPSERVICE_DATA_LICENSE": "https://opendatacommons.org/licenses/odbl/1-0/",
+                "MAPSERVICE_PUBLICATION_POLICY": "https://ouchrov.example.org/policy"}
+    import_projects(db.sessions, db.config, FIXTURES / "template_en.csv")
+    app = create_app({"DATABASE_URL": db.config["DATABASE_URL"], "TESTING": True, **settings})
+    package = app.test_client().get("/api/v1/oc4ids/projects.json").get_json()
+    assert validate_package(package, DATA_DIR) == []
+    assert package["publisher"] == {"name": "Ou Chrov District", "scheme": "XI-EXAMPLE", "uid": "12345",
+                                    "uri": "https://ouchrov.example.org/"}
+    assert (package["license"], package["publicationPolicy"]) == (
+        "https://opendatacommons.org/licenses/odbl/1-0/", "https://ouchrov.example.org/policy")
 
 
 def test_one_project_and_unknown_project(client):

@@ -121,6 +121,18 @@ def test_landing_page_conformance_and_api_definition(client):
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+        "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+        *[f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+          for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")],
     ]}
     response = client.get("/ogc/api")
     assert response.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
@@ -129,20 +141,25 @@ def test_landing_page_conformance_and_api_definition(client):
     per_collection = [f"/collections/{c}{suffix}" for c in ("projects", "provinces", "districts", "communes",
                                                              "province-statistics", "district-statistics",
                                                              "commune-statistics")
-                      for suffix in ("", "/schema", "/items", "/items/{featureId}")]
-    assert list(spec["paths"]) == ["/", "/api", "/conformance", "/collections", *per_collection]
+                      for suffix in ("", "/schema", "/queryables", "/items", "/items/{featureId}", "/tiles",
+                                     "/tiles/WebMercatorQuad",
+                                     "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")]
+    assert list(spec["paths"]) == ["/", "/api", "/conformance", "/collections", "/tileMatrixSets",
+                                   "/tileMatrixSets/WebMercatorQuad", *per_collection]
 
     def names(path):
         return [p["name"] for p in spec["paths"][path]["get"]["parameters"]]
 
     filters = ["year", "province", "district", "commune", "sector", "status", "eia_required", "eia_status",
                "funding_source", "q"]
-    assert names("/collections/projects/items") == ["f", "bbox", "datetime", "limit", "offset", *filters]
-    assert names("/collections/communes/items") == ["f", "bbox", "datetime", "limit", "offset", "province",
-                                                    "district", "commune"]
-    assert names("/collections/projects/items/{featureId}") == ["featureId", "f"]
-    assert names("/collections/commune-statistics/items/{featureId}") == ["featureId", "f", "datetime", *filters]
-    limit = spec["paths"]["/collections/projects/items"]["get"]["parameters"][3]
+    standard = ["f", "bbox", "bbox-crs", "datetime", "limit", "offset", "crs", "filter", "filter-lang", "filter-crs",
+                "sortby", "properties"]
+    assert names("/collections/projects/items") == [*standard, *filters]
+    assert names("/collections/communes/items") == [*standard, "province", "district", "commune"]
+    assert names("/collections/projects/items/{featureId}") == ["featureId", "f", "crs", "properties"]
+    assert names("/collections/commune-statistics/items/{featureId}") == ["featureId", "f", "crs", "properties",
+                                                                          "datetime", *filters]
+    limit = spec["paths"]["/collections/projects/items"]["get"]["parameters"][4]
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}
 
 
@@ -163,7 +180,11 @@ def test_collections_one_collection_and_schema(client):
         "description": "Cambodia's communes (commune/sangkat) of the 2014 NCDD boundary set: full-resolution "
                        "polygons with codes, Khmer and Latin names, parent code, unit type and area (km²). The area "
                        "filters select areas.",
-        "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "itemType": "feature", "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                                       "http://www.opengis.net/def/crs/EPSG/0/4326",
+                                       "http://www.opengis.net/def/crs/EPSG/0/3857",
+                                       "http://www.opengis.net/def/crs/EPSG/0/32648"],
+        "storageCrs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
         "extent": {"spatial": {"bbox": [CAMBODIA], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
                    "temporal": {"interval": [["2014-01-01T00:00:00Z", "2019-12-31T23:59:59Z"]],
                                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}},
@@ -174,20 +195,26 @@ def test_collections_one_collection_and_schema(client):
             link("items", f"{url}/items?f=html", "text/html", "Communes (2014 boundaries) (HTML)"),
             link("describedby", f"{url}/schema", "application/schema+json", "feature schema (JSON Schema)"),
             link("describedBy", f"{url}/schema", "application/schema+json", "feature schema (JSON Schema)"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/queryables", f"{url}/queryables", "application/schema+json",
+                 "queryables: what filter and sortby may name (JSON Schema)"),
+            link("queryables", f"{url}/queryables", "application/json", "queryables (for GDAL up to 3.6)"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", f"{url}/tiles", "application/json",
+                 "vector tilesets (OGC API - Tiles)"),
         ],
     }
     assert body["collections"][0]["extent"]["spatial"]["bbox"] == [CAMBODIA]  # every project is inside it
     schema = get_json(client, "/ogc/collections/projects/schema", media_type="application/schema+json")
     properties = schema["properties"]["properties"]["properties"]
-    assert list(properties)[:3] == ["project_id", "pid_reference", "pid_url"] and len(properties) == 41
+    assert list(properties)[:3] == ["project_id", "pid_reference", "pid_url"] and len(properties) == 44
     assert (properties["budget"], properties["fiscal_year"], properties["eia_required"], properties["actual_end"]) == (
-        {"type": "number"}, {"type": "integer"}, {"type": "boolean"},
-        {"type": "string", "description": "ISO 8601 date, YYYY-MM-DD"})
+        {"type": "number", "multipleOf": 1, "description": "whole riel"}, {"type": "integer"}, {"type": "boolean"},
+        {"type": "string", "format": "date", "description": "ISO 8601 date, YYYY-MM-DD"})
     stats = get_json(client, "/ogc/collections/district-statistics/schema", media_type="application/schema+json")
     assert stats["properties"]["properties"]["properties"] == {
         "code": {"type": "string"}, "level": {"type": "string"}, "name_km": {"type": "string"},
         "name_en": {"type": "string"}, "parent_code": {"type": "string"}, "project_count": {"type": "integer"},
-        "budget": {"type": "number"}, "contract_value": {"type": "number"}, "expenditure": {"type": "number"}}
+        **{name: {"type": "number", "multipleOf": 1, "description": "whole riel"}
+           for name in ("budget", "contract_value", "expenditure")}}
 
 
 # --- project items ----------------------------------------------------------------------------------------
@@ -196,6 +223,7 @@ def project_properties(**values):
     fields = ["project_id", "pid_reference", "pid_url", "title_km", "title_en", "sector", "project_type", "status",
               "fiscal_year", "funding_source", "planned_start", "planned_end", "actual_start", "actual_end",
               "currency", "budget", "contract_value", "expenditure", "cs_fund", "local_contribution",
+              "original_currency", "exchange_rate", "original_amounts",
               "contract_number", "awarded_tenderer", "number_of_bidders", "eia_required", "eia_status",
               "eia_document_url", "province_code", "province_name_km", "province_name_en", "district_code",
               "district_name_km", "district_name_en", "commune_code", "commune_name_km", "commune_name_en",
@@ -351,8 +379,8 @@ def test_bad_and_unknown_parameters_are_400_with_the_one_error_body(client):
     found = {query: get_json(client, f"/ogc/collections/projects/items?{query}", 400) for query, _ in BAD}
     assert found == dict(BAD)
     assert get_json(client, "/ogc/collections/provinces/items?sector=well", 400) == error(
-        "sector", "well", "only the parameters this endpoint declares: f, bbox, datetime, limit, offset, province, "
-                          "district, commune (OGC API - Features refuses unknown parameters; see /ogc/api)")
+        "sector", "well", "only the parameters this endpoint declares: f, bbox, bbox-crs, datetime, limit, offset, crs, "
+                          "filter, filter-lang, filter-crs, sortby, properties, province, district, commune (OGC API - Features refuses unknown parameters; see /ogc/api)")
     assert get_json(client, "/ogc/collections?foo=1", 400)["error"].startswith(
         'foo was "1"; expected only the parameters this endpoint declares: f (')
     assert get_json(client, "/ogc/collections/projects/items/BMC-2016-001?year=2016", 400)["status"] == 400
@@ -436,9 +464,12 @@ def test_html_pages(client):
     assert f'<code>{BASE}</code>' in landing and f'href="{BASE}/collections?f=html"' in landing
     assert html(client, "/ogc/collections?f=html").count('/items?f=html">HTML</a>') == 7
     assert "102.3338, 10.3536, 107.6277, 14.6903" in html(client, "/ogc/collections/communes?f=html")
-    assert html(client, "/ogc/conformance?f=html").count("<li><code>http://www.opengis.net/spec/") == 4
+    assert html(client, "/ogc/conformance?f=html").count("<li><code>http://www.opengis.net/spec/") == 19
     assert "<code>GET /ogc/collections/projects/items</code>" in html(client, "/ogc/api?f=html")
-    assert "<td><code>budget</code></td><td>number</td>" in html(client, "/ogc/collections/projects/schema?f=html")
+    assert "<td><code>budget</code></td><td>number (whole riel)</td>" in html(
+        client, "/ogc/collections/projects/schema?f=html")
+    assert "<td><code>sector</code></td><td>string: Sector</td>" in html(
+        client, "/ogc/collections/projects/queryables?f=html")
 
 
 def test_html_items_table_and_paging(client):
@@ -473,7 +504,7 @@ def run(*command):
 def test_gdal_reads_pages_and_filters_on_the_server(server, loaded, tmp_path):
     info = run("ogrinfo", "-ro", "-so", f"OAPIF:{server}", "projects")
     assert "Feature Count: 5" in info and "Geometry: Point" in info
-    assert "budget: Real" in info and "eia_required: Integer(Boolean)" in info and "actual_end: String" in info
+    assert "budget: Real" in info and "eia_required: Integer(Boolean)" in info and "actual_end: Date" in info
     assert "Feature Count: 1633" in run("ogrinfo", "-ro", "-so", f"OAPIF:{server}", "communes")
     communes = tmp_path / "communes.gpkg"
     run("ogr2ogr", "-f", "GPKG", str(communes), f"OAPIF:{server}", "communes", "-oo", "PAGE_SIZE=1000")
@@ -510,4 +541,4 @@ def test_owslib_reads_collections_and_items(server, monkeypatch):
     assert [f["properties"]["title_en"] for f in roads["features"]] == ["Koub bridge road", "Laterite road in Changha"]
     assert service.collection_item("communes", "010501")["properties"]["name_km"] == "ចង្ហា"
     parameters = service.api()["paths"]["/collections/projects/items"]["get"]["parameters"]
-    assert [p["name"] for p in parameters][:5] == ["f", "bbox", "datetime", "limit", "offset"]
+    assert [p["name"] for p in parameters][:6] == ["f", "bbox", "bbox-crs", "datetime", "limit", "offset"]

@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from tests.test_pages import client, site  # noqa: F401 (fixtures)
 
 # The parts of the site the document covers: the API, the tiles and the catalogue files at the root.
-PREFIXES = ("/api/v1/", "/tiles/", "/datapackage.json", "/catalog.jsonld", "/healthz", "/readyz")
+PREFIXES = ("/api/v1/", "/tiles/", "/datapackage.json", "/catalog", "/healthz", "/readyz")
 # Real values for path parameters (the `site` fixture's data; z/x/y is the tile holding Ou Chrov at zoom 7)
 PATH_VALUES = {"code": "0105", "name": "project_count", "project_id": "OC-2015-01",
                "dataset_id": "projects-by-province-2016", "fmt": "csv", "layer": "districts", "z": "7", "x": "100",

@@ -344,21 +344,47 @@ def test_oc4ids_bare_list_and_single_project(tmp_path):
     as_list = write(tmp_path, "list.json", json.dumps([project, project]))
     single = write(tmp_path, "one.json", json.dumps(project))
     expected = {name: None for name in oc4ids.OUTPUT_COLUMNS}
-    expected.update(project_id="P-9", title_en="Well", sector="waterAndWaste", eia_required="unknown")
+    expected.update(project_id="P-9", title_en="Well", sector="well", eia_required="unknown")
     assert records_of(oc4ids.read_oc4ids(as_list, MAX)) == [{"line": 1, **expected}, {"line": 2, **expected}]
     assert records_of(oc4ids.read_oc4ids(single, MAX)) == [{"line": 1, **expected}]
 
 
-def test_oc4ids_sector_without_our_classification_is_rejected_with_its_value(tmp_path):
-    project = {"id": "P-1", "title": "Road", "sector": ["transport", "transport.road"],
+OC4IDS_CODES = [  # (sector list, status) as OC4IDS gives them -> (our sector, our status)
+    (["transport", "transport.road"], "maintenance", "rural_road", "completion"),
+    (["education"], "completed", "school", "completion"),
+    (["waterAndWaste"], "decommissioned", "well", "completion"),
+    (["naturalResources.floodProtection", "naturalResources"], "cancelled", "drainage", "cancelled"),
+    (["health"], "implementation", "health_post", "implementation"),
+    (["rural_road"], "completion", "rural_road", "completion"),  # our own codes pass unchanged
+]
+
+
+@pytest.mark.parametrize("sector, status, our_sector, our_status", OC4IDS_CODES)
+def test_oc4ids_codes_map_to_ours_by_the_documented_table(tmp_path, sector, status, our_sector, our_status):
+    project = {"id": "P-1", "title": "Road", "sector": sector, "status": status,
+               "budget": {"requestDate": "2016-01-01T00:00:00Z"},
+               "locations": [{"gazetteer": {"scheme": "KH-NCDD", "identifiers": ["010501"]}}]}
+    frame = oc4ids.read_oc4ids(write(tmp_path, "p.json", json.dumps({"projects": [project]})), MAX)
+    valid, rejected = validate_records(frame, BOOK)
+    assert rejected == [] and valid[["sector", "status"]].values.tolist() == [[our_sector, our_status]]
+
+
+def test_an_oc4ids_code_without_a_counterpart_is_refused_naming_it_and_the_table(tmp_path):
+    project = {"id": "P-1", "title": "Solar farm", "sector": ["energy.solar", "energy"], "status": "paused",
                "budget": {"requestDate": "2016-01-01T00:00:00Z"},
                "locations": [{"gazetteer": {"scheme": "KH-NCDD", "identifiers": ["010501"]}}]}
     frame = oc4ids.read_oc4ids(write(tmp_path, "p.json", json.dumps({"projects": [project]})), MAX)
     valid, rejected = validate_records(frame, BOOK)
     assert valid.empty
-    assert rejected == [{"line": 1, "project_id": "P-1", "column": "sector",
-                         "reason": 'sector was "transport, transport.road"; expected one of rural_road, culvert, '
-                                   "bridge, well, irrigation, drainage, school, health_post, market, public_building"}]
+    assert rejected == [
+        {"line": 1, "project_id": "P-1", "column": "sector",
+         "reason": 'sector was "energy.solar (OC4IDS projectSector code without a counterpart here; see the table '
+                   'SECTORS_FROM_OC4IDS in docs/standards.md)"; expected one of rural_road, culvert, bridge, well, '
+                   "irrigation, drainage, school, health_post, market, public_building"},
+        {"line": 1, "project_id": "P-1", "column": "status",
+         "reason": 'status was "paused (OC4IDS projectStatus code without a counterpart here; see the table '
+                   'STATUSES_FROM_OC4IDS in docs/standards.md)"; expected one of identification, preparation, '
+                   "implementation, completion, cancelled"}]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -26,7 +26,8 @@ def validate_one(**changes):
     ({"budget": "-5000"}, "budget", 'budget was "-5000"; an amount cannot be negative'),
     ({"actual_start": "31/02/2016"}, "actual_start", 'actual_start was "31/02/2016"; expected a date as YYYY-MM-DD'),
     ({"actual_end": "2016-02-30"}, "actual_end", 'actual_end was "2016-02-30"; expected a date as YYYY-MM-DD'),
-    ({"currency": "USD"}, "currency", 'currency was "USD"; amounts must be in riel (KHR)'),
+    ({"currency": "USD"}, "currency", 'currency was "USD"; expected KHR, or a currency with a rate for the '
+                                      "project's fiscal year in MAPSERVICE_EXCHANGE_RATES (rates for: none)"),
     ({"number_of_bidders": "two"}, "number_of_bidders", 'number_of_bidders was "two"; expected a whole number of bidders'),
     ({"eia_required": "maybe"}, "eia_required", 'eia_required was "maybe"; expected yes or no'),
     ({"commune_code": "999999"}, "commune_code", 'commune_code was "999999"; it is not a commune of the NCDD 2014 '
@@ -46,6 +47,29 @@ def test_bad_values_are_rejected_with_their_reason(changes, column, reason):
     assert valid.empty
     assert rejected == [{"line": 2, "project_id": None if changes.get("project_id") == "" else "P-1",
                          "column": column, "reason": reason}]
+
+
+RATES = CodeBook(communes={"010201"}, rates={"USD": {2016: 4059.0, 2017: 4051.0}})
+
+
+def test_amounts_in_another_currency_are_converted_at_the_rate_of_their_year_and_kept():
+    raw = pd.DataFrame([{**GOOD, "currency": "usd", "budget": "11,000.50", "expenditure": "10000"},
+                        {**GOOD, "line": 3, "project_id": "P-2", "fiscal_year": "2017", "currency": "USD",
+                         "budget": "1000"},
+                        {**GOOD, "line": 4, "project_id": "P-3", "currency": "KHR"},
+                        {**GOOD, "line": 5, "project_id": "P-4", "fiscal_year": "2018", "currency": "USD"},
+                        {**GOOD, "line": 6, "project_id": "P-5", "currency": "GBP"}])
+    valid, rejected = validate_records(raw, RATES)
+    columns = ["project_id", "currency", "budget", "expenditure", "original_currency", "exchange_rate",
+               "original_amounts"]
+    assert valid[columns].astype(object).where(valid[columns].notna(), None).values.tolist() == [
+        ["P-1", "KHR", 44651030, 40590000, "USD", 4059.0, '{"budget":11000.5,"expenditure":10000.0}'],
+        ["P-2", "KHR", 4051000, None, "USD", 4051.0, '{"budget":1000.0}'],
+        ["P-3", "KHR", 45000000, None, None, None, None]]
+    reason = ("expected KHR, or a currency with a rate for the project's fiscal year in MAPSERVICE_EXCHANGE_RATES "
+              "(rates for: USD 2016, 2017)")
+    assert rejected == [{"line": 5, "project_id": "P-4", "column": "currency", "reason": f'currency was "USD"; {reason}'},
+                        {"line": 6, "project_id": "P-5", "column": "currency", "reason": f'currency was "GBP"; {reason}'}]
 
 
 def test_duplicate_project_id_names_the_first_line():

@@ -2,6 +2,7 @@
 thinning of points at low zoom, cache invalidation, bad addresses, and SpatiaLite and PostGIS tiles being equivalent.
 
 Tile arithmetic here is the textbook slippy-map formula, written independently of mapservice/formats/tiles.py."""
+import gzip
 import math
 
 import mapbox_vector_tile
@@ -79,7 +80,8 @@ def test_commune_tile_of_banteay_meanchey(db):
     features = {f["id"]: f for f in layer["features"]}
     changha = features[10501]
     assert changha["properties"] == {"code": "010501", "name_km": "ចង្ហា", "name_en": "Changha",
-                                     "project_count": 2, "expenditure": 1300}
+                                     "project_count": 2, "budget": 2000, "contract_value": 1800,
+                                     "expenditure": 1300}
     assert features[10502]["properties"]["project_count"] == 0  # a commune without projects is still drawn
     # the communes are those meeting the tile (and at most those meeting it with its 64-unit buffer)
     with db.sessions() as session:
@@ -107,9 +109,25 @@ def test_projects_tile_at_z14_holds_exactly_the_project(db):
     [feature] = layer["features"]
     assert feature["properties"] == {  # no expenditure: a missing value is left out, as ST_AsMVT does
         "project_id": "here", "title_km": "ផ្លូវក្រួសក្រហម", "title_en": "Road here", "sector": "rural_road",
-        "fiscal_year": 2016, "budget": 1000, "location_precision": "exact"}
+        "fiscal_year": 2016, "budget": 1000, "contract_value": 900, "location_precision": "exact"}
     assert feature["geometry"]["type"] == "Point" and feature["id"] == 0  # no id (0 is protobuf's default)
     assert feature["geometry"]["coordinates"] == pytest.approx(to_units(lon, lat, z, x, y), abs=1)
+
+
+def test_low_zoom_project_tiles_are_light_and_tiles_are_compressed(db):
+    load(db, [row(2, "here", commune_code="010501", lon="102.8936", lat="13.6508")])
+    client = client_for(db)
+    for z, fields in ((10, ["project_id", "sector", "fiscal_year", "budget", "contract_value", "expenditure"]),
+                      (11, ["project_id", "title_km", "title_en", "sector", "fiscal_year", "budget",
+                            "contract_value", "expenditure", "location_precision"])):
+        x, y = tile_of(102.8936, 13.6508, z)
+        [feature] = get_tile(client, f"/tiles/projects/{z}/{x}/{y}.mvt")["projects"]["features"]
+        assert list(feature["properties"]) == fields, z
+    x, y = tile_of(*CHANGHA, 8)
+    plain = client.get(f"/tiles/communes/8/{x}/{y}.mvt")
+    packed = client.get(f"/tiles/communes/8/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data)
 
 
 def test_filters_change_tile_content(db):
@@ -163,7 +181,7 @@ def test_tiles_follow_new_imports_and_survive_compression(db):
     assert client.get(path).data == b""
     load(db, [row(2, "new", commune_code="010501", lon="102.8936", lat="13.6508")])
     response = client.get(path, headers={"Accept-Encoding": "gzip, br"})
-    assert "Content-Encoding" not in response.headers  # binary tiles are sent as they are
+    assert "Content-Encoding" not in response.headers  # under 500 bytes: not worth compressing
     assert [f["properties"]["project_id"] for f in decode(response.data)["projects"]["features"]] == ["new"]
     again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304

@@ -16,7 +16,17 @@ FRICTIONLESS_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "d
 # 10.3536..14.6903 N) rounded outward to 2 decimals. Otherwise the bbox is the stored communes' extent.
 CAMBODIA_BBOX = (102.33, 10.35, 107.63, 14.70)
 BBOX_DIGITS = 4  # as /ogc/collections' extent: about 11 m, rounded outward so the box holds every boundary
-PUBLISHER = {"name": "Open Development Cambodia", "url": "https://opendevelopmentcambodia.net"}
+PUBLISHER = {"name": "Open Development Cambodia", "url": "https://opendevelopmentcambodia.net/"}
+# dct:language as the EU Publications Office authority IRIs (what DCAT-AP asks for): Khmer and English
+LANGUAGES = ["http://publications.europa.eu/resource/authority/language/KHM",
+             "http://publications.europa.eu/resource/authority/language/ENG"]
+IANA = "https://www.iana.org/assignments/media-types/"
+CATALOGUE_DESCRIPTION = {
+    "km": "គម្រោងហេដ្ឋារចនាសម្ព័ន្ធថ្នាក់ក្រោមជាតិ ២០១៤-២០១៩ របស់ឃុំ ស្រុក និងខេត្តនៃប្រទេសកម្ពុជា "
+          "និងសំណុំទិន្នន័យ ១២ នៃចំនួនគម្រោង និងចំណាយតាមខេត្ត និងឆ្នាំ",
+    "en": "Sub-national infrastructure projects 2014-2019 of Cambodia's communes, districts and provinces, with "
+          "their contracts, and the 12 datasets of the number of projects and the expenditure by province and year.",
+}
 LICENCE_URL = downloads.LICENCE["url"]
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": downloads.XLSX_MIMETYPE, "json": "application/json",
                "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
@@ -151,14 +161,35 @@ def _date_time(text):
     return {"@value": text, "@type": "xsd:dateTime"}
 
 
-def _distribution(url, fmt, title):
+def _distribution(url, fmt, title, sizes):
+    """A dcat:Distribution: its IANA media type as an IRI, and its size in bytes when ``sizes`` has its URL."""
+    size = sizes.get(url)
     return {"@type": "dcat:Distribution", "dct:title": title, "dcat:downloadURL": {"@id": url},
-            "dcat:accessURL": {"@id": url}, "dcat:mediaType": MEDIA_TYPES[fmt], "dct:format": fmt.upper(),
-            "dct:license": {"@id": LICENCE_URL}}
+            "dcat:accessURL": {"@id": url}, "dcat:mediaType": {"@id": IANA + MEDIA_TYPES[fmt]},
+            "dct:format": fmt.upper(), "dct:license": {"@id": LICENCE_URL},
+            **({"dcat:byteSize": {"@value": str(size), "@type": "xsd:nonNegativeInteger"}} if size is not None
+               else {})}
 
 
-def _publisher():
-    return {"@type": "foaf:Organization", "foaf:name": PUBLISHER["name"], "foaf:homepage": {"@id": PUBLISHER["url"]}}
+def publisher_node(publisher=None):
+    """The one foaf:Organization node of the publisher, named by its IRI (its web address)."""
+    publisher = publisher or PUBLISHER
+    return {"@id": publisher["url"], "@type": "foaf:Organization", "foaf:name": publisher["name"],
+            "foaf:homepage": {"@id": publisher["url"]}}
+
+
+def distribution_urls(base_url, dataset_metadata):
+    """url -> (kind, format, dataset id) of every distribution the catalogue lists (the caller measures them)."""
+    urls = {project_download_url(base_url, fmt): ("projects", fmt, None) for fmt in downloads.FORMATS}
+    urls[f"{base_url}/api/v1/oc4ids/projects.json"] = ("oc4ids", "json", None)
+    for meta in dataset_metadata:
+        urls |= {url: ("dataset", fmt, meta["id"]) for fmt, url in meta["links"].items() if fmt != "metadata"}
+    return urls
+
+
+def project_download_url(base_url, fmt):
+    """The projects download of the catalogue: in English where the file's headers have a language."""
+    return f"{base_url}/api/v1/downloads/projects.{fmt}" + ("?lang=en" if fmt in downloads.LANGUAGE_DEPENDENT else "")
 
 
 def _dataset(identifier, url, title, description, kind, start, end, landing_page, shared):
@@ -167,7 +198,8 @@ def _dataset(identifier, url, title, description, kind, start, end, landing_page
     return {
         "@id": url, "@type": "dcat:Dataset", "dct:identifier": identifier,
         "dct:title": _text(title), "dct:description": _text(description),
-        "owl:versionInfo": shared["version"], "dct:license": {"@id": LICENCE_URL}, "dct:publisher": _publisher(),
+        "owl:versionInfo": shared["version"], "dct:license": {"@id": LICENCE_URL},
+        "dct:publisher": {"@id": shared["publisher"]["@id"]}, "dct:language": [{"@id": iri} for iri in LANGUAGES],
         "dcat:keyword": _keywords(kind), "dcat:landingPage": {"@id": landing_page},
         **({"dct:issued": _date_time(issued), "dct:modified": _date_time(modified)} if modified else {}),
         "dct:temporal": {"@type": "dct:PeriodOfTime", "dcat:startDate": {"@value": start, "@type": "xsd:date"},
@@ -183,41 +215,44 @@ def _spatial(bbox):
             "skos:prefLabel": "Cambodia"}
 
 
-def _budget_dataset(base_url, sample, shared):
+def _budget_dataset(base_url, sample, shared, sizes):
     """The budgets' dcat:Dataset (when budgets are loaded): JSON, CSV, XLSX and the Fiscal Data Package."""
     meta = budget_files.dcat_dataset(base_url, sample, marked)
     entry = _dataset(meta["identifier"], meta["url"], meta["title"], meta["description"], "budgets", "2014-01-01",
                      "2019-12-31", f"{base_url}/data#budgets", shared)
-    entry["dcat:distribution"] = [_distribution(url, fmt, title) for url, fmt, title in meta["distributions"]]
+    entry["dcat:distribution"] = [_distribution(url, fmt, title, sizes) for url, fmt, title in meta["distributions"]]
     return entry
 
 
-def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(), bbox=None, budgets=False):
+def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(), bbox=None, sizes=None,
+                   publisher=None, budgets=False):
     """A DCAT-AP style catalogue in JSON-LD: the projects dataset and the 12 province-by-year datasets.
 
     Every dataset has the same publisher, licence, version (``package_version``), bbox (``bbox``: [west, south,
     east, north], e.g. ``bounding_box(stored communes' bounds)``), issued/modified (``import_dates(sources)``)
-    and keywords in Khmer and English; its landing page is its section of the data page."""
+    and keywords in Khmer and English; its landing page is its section of the data page. ``sizes``: url ->
+    bytes of the distributions (``distribution_urls``); ``publisher``: {"name", "url"} (ODC by default)."""
+    sizes = sizes or {}
     shared = {"version": package_version(data_version), "dates": import_dates(sources),
-              "spatial": _spatial(bbox or bounding_box())}
+              "spatial": _spatial(bbox or bounding_box()), "publisher": publisher_node(publisher)}
     projects = _dataset("projects", f"{base_url}/api/v1/downloads", marked(PROJECTS["title"], sample),
                         marked(PROJECTS["description"], sample), "projects", "2014-01-01", "2019-12-31",
                         f"{base_url}/data#projects", shared)
     projects["dcat:distribution"] = (
-        [_distribution(f"{base_url}/api/v1/downloads/projects.{fmt}", fmt, f"projects.{fmt}")
+        [_distribution(project_download_url(base_url, fmt), fmt, f"projects.{fmt}", sizes)
          for fmt in downloads.FORMATS]
-        + [_distribution(f"{base_url}/api/v1/oc4ids/projects.json", "json", "OC4IDS package")])
+        + [_distribution(f"{base_url}/api/v1/oc4ids/projects.json", "json", "OC4IDS package", sizes)])
     entries = [projects]
     for meta in dataset_metadata:
         coverage = meta["temporal_coverage"]
         entry = _dataset(meta["id"], meta["links"]["metadata"], meta["title"], meta["description"],
                          f"province-{meta['kind']}", coverage["start"], coverage["end"], f"{base_url}/data#datasets",
                          shared)
-        entry["dcat:distribution"] = [_distribution(url, fmt, f"{meta['id']}.{fmt}")
+        entry["dcat:distribution"] = [_distribution(url, fmt, f"{meta['id']}.{fmt}", sizes)
                                       for fmt, url in meta["links"].items() if fmt != "metadata"]
         entries.append(entry)
     if budgets:
-        entries.append(_budget_dataset(base_url, sample, shared))
+        entries.append(_budget_dataset(base_url, sample, shared, sizes))
     issued, modified = shared["dates"]
     return {
         "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
@@ -226,7 +261,9 @@ def dcat_catalogue(dataset_metadata, data_version, base_url, sample, sources=(),
                      "gsp": "http://www.opengis.net/ont/geosparql#"},
         "@id": f"{base_url}/catalog.jsonld", "@type": "dcat:Catalog",
         "dct:title": _text(marked(CATALOGUE_TITLE, sample)),
-        "dct:publisher": _publisher(), "dct:license": {"@id": LICENCE_URL},
+        "dct:description": _text(marked(CATALOGUE_DESCRIPTION, sample)),
+        "dct:language": [{"@id": iri} for iri in LANGUAGES],
+        "dct:publisher": shared["publisher"], "dct:license": {"@id": LICENCE_URL},
         "foaf:homepage": {"@id": f"{base_url}/"},
         **({"dct:issued": _date_time(issued), "dct:modified": _date_time(modified)} if modified else {}),
         "dcat:dataset": entries,

@@ -85,6 +85,15 @@ COLUMNS = {
                       "Part of the budget from the Commune/Sangkat Fund, in riel"),
     "local_contribution": Column("វិភាគទានមូលដ្ឋាន (រៀល)", "Local contribution (riel)",
                                  "វិភាគទានរបស់សហគមន៍មូលដ្ឋាន គិតជារៀល", "Contribution of the local community, in riel"),
+    "original_currency": Column("រូបិយប័ណ្ណដើម", "Original currency",
+                                "រូបិយប័ណ្ណដែលប្រភពបានផ្តល់ចំនួនទឹកប្រាក់ (ទទេ = រៀល)",
+                                "Currency the source gave the amounts in (empty = riel)"),
+    "exchange_rate": Column("អត្រាប្តូរប្រាក់", "Exchange rate",
+                            "រៀលក្នុងមួយឯកតានៃរូបិយប័ណ្ណដើម តាមឆ្នាំសារពើពន្ធ",
+                            "Riel per unit of the original currency, of the fiscal year"),
+    "original_amounts": Column("ចំនួនទឹកប្រាក់ដើម", "Original amounts",
+                               "ចំនួនទឹកប្រាក់ដូចដែលប្រភពបានផ្តល់ ជារូបិយប័ណ្ណដើម (JSON)",
+                               "The amounts as the source gave them, in the original currency (JSON)"),
     "contract_number": Column("លេខកិច្ចសន្យា", "Contract number", "លេខកិច្ចសន្យាសាងសង់", "Number of the works contract"),
     "awarded_tenderer": Column("អ្នកឈ្នះការដេញថ្លៃ", "Awarded tenderer", "ក្រុមហ៊ុនដែលឈ្នះកិច្ចសន្យា",
                                "Company that won the contract"),
@@ -349,8 +358,8 @@ def _frame(records):
             frame[field] = frame[field].astype("Int64")
         elif kind == "bool":
             frame[field] = frame[field].astype("boolean")
-        elif kind == "date":
-            frame[field] = pd.to_datetime(frame[field])  # pyogrio writes datetimes; without pyarrow not DATE
+        elif kind == "date":  # datetime.date objects: through Arrow (date32) pyogrio writes a GeoPackage DATE
+            frame[field] = frame[field].astype(object).where(frame[field].notna(), None)
         else:
             frame[field] = frame[field].astype(object)
     points = [None if r["lon"] is None else shapely.Point(round(r["lon"], 6), round(r["lat"], 6)) for r in records]
@@ -366,7 +375,7 @@ def write_gpkg(records, lang, meta):
     with tempfile.TemporaryDirectory(prefix="mapservice-gpkg-") as folder:
         path = Path(folder) / "projects.gpkg"
         pyogrio.write_dataframe(_frame(records), path, layer="projects", driver="GPKG", geometry_type="Point",
-                                layer_options={"IDENTIFIER": "projects", "DESCRIPTION": description})
+                                layer_options={"IDENTIFIER": "projects", "DESCRIPTION": description}, use_arrow=True)
         pyogrio.write_dataframe(pd.DataFrame(data_dictionary_rows(), columns=DICTIONARY_HEADER), path,
                                 layer="data_dictionary", driver="GPKG")
         pyogrio.write_dataframe(about, path, layer="about", driver="GPKG")

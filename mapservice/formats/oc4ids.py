@@ -52,6 +52,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
+import fastjsonschema
 import numpy as np
 import openpyxl
 import sqlalchemy as sa
@@ -61,6 +62,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT4
+from rfc3339_validator import validate_rfc3339
 
 from mapservice.formats.csv_cells import csv_writer
 from mapservice.read.filters import project_conditions
@@ -88,7 +90,7 @@ CODELIST_FIELDS = {
 }
 REFERENCE_KEYS = {"publicAuthority", "sourceParty", "procuringEntity", "administrativeEntity"}
 REFERENCE_LISTS = {"suppliers", "tenderers"}
-OC4IDSSchema = namedtuple("OC4IDSSchema", "package project codelists validator")
+OC4IDSSchema = namedtuple("OC4IDSSchema", "package project codelists validator fast")
 
 
 def check_prefix(prefix):
@@ -305,9 +307,18 @@ def _empty(value):
     return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
+def publisher_from_config(config):
+    """The package's publisher (name, scheme, uid, uri; empty ones left out) from the MAPSERVICE_PUBLISHER_* settings."""
+    return _prune({"name": config["MAPSERVICE_PUBLISHER_NAME"], "scheme": config["MAPSERVICE_PUBLISHER_SCHEME"],
+                   "uid": config["MAPSERVICE_PUBLISHER_UID"], "uri": config["MAPSERVICE_PUBLISHER_URI"]})
+
+
 def build_package(projects, areas, prefix, publisher_name="Open Development Cambodia", uri=None,
-                  published_date=None, is_sample=False, license=None, publication_policy=None):
-    """An OC4IDS project package of ``projects``; sample projects (or ``is_sample``) mark the package as sample."""
+                  published_date=None, is_sample=False, license=None, publication_policy=None, publisher=None):
+    """An OC4IDS project package of ``projects``; sample projects (or ``is_sample``) mark the package as sample.
+    ``publisher`` (name, scheme, uid, uri) replaces ``publisher_name`` when given."""
+    publisher = dict(publisher or {"name": publisher_name})
+    publisher_name = publisher["name"]
     check_prefix(prefix)
     items = [project_to_oc4ids(project, areas, prefix) for project in projects]
     if is_sample:
@@ -319,7 +330,7 @@ def build_package(projects, areas, prefix, publisher_name="Open Development Camb
         # callers serving the package should pass its URL; the default is stable per prefix
         "uri": uri or f"urn:uuid:{uuid5(NAMESPACE_URL, f'oc4ids-{prefix}-project-package')}",
         "publishedDate": _published(published_date),
-        "publisher": {"name": name},
+        "publisher": {**publisher, "name": name},
         "license": license,
         "publicationPolicy": publication_policy,
         "x_isSample": True if sample else None,
@@ -384,7 +395,19 @@ def _load_schema(directory):
     checked = copy.deepcopy(package)
     checked["properties"]["projects"].pop("uniqueItems", None)
     validator = Draft4Validator(checked, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
-    return OC4IDSSchema(package, project, codelists, validator)
+    return OC4IDSSchema(package, project, codelists, validator, _compile_fast(checked, project))
+
+
+def _compile_fast(checked, project):
+    """The same schema compiled to Python by fastjsonschema (several times faster on 15k projects), with the
+    date-time check jsonschema makes (RFC 3339); its other format checks are as strict or stricter, so a package it
+    passes passes jsonschema too, and one it fails is validated again by jsonschema for the messages."""
+    def local(uri):
+        if uri != PROJECT_SCHEMA_URI:
+            raise NoSuchResource(ref=uri)  # every schema is local: never a download
+        return project
+    return fastjsonschema.compile(checked, handlers={"https": local, "http": local},
+                                  formats={"date-time": validate_rfc3339})
 
 
 def _refuse_retrieval(uri):
@@ -399,7 +422,12 @@ def validate_package(package, data_dir):
 
 
 def _schema_errors(package, schema):
-    """JSON Schema errors, in path order, as "path: message"."""
+    """JSON Schema errors, in path order, as "path: message" (none when the compiled schema passes it)."""
+    try:
+        schema.fast(package)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     errors = sorted(schema.validator.iter_errors(package), key=lambda e: _sort_key(e.absolute_path))
     # an enum error on a codelist field is reported once, by the codelist check, without the whole list of codes
     return [f"{_path_text(e.absolute_path)}: {e.message}" for e in errors

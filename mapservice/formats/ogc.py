@@ -1,7 +1,8 @@
-"""OGC API - Features, Part 1: Core (GeoJSON, HTML, OpenAPI 3.0): the collections, the validation of the
-query parameters the standard defines (bbox, datetime, limit) plus the project filters, the item queries,
-and the documents (landing page, conformance, collections, items, OpenAPI). No Flask here: the views
-pass the base URL of the API (e.g. ``http://host/ogc``) and the query parameters as a plain dict."""
+"""OGC API - Features, Part 1: Core (GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS by reference) and Part 3
+(Filtering, CQL2): the collections, the validation of the query parameters the standards define (bbox, datetime,
+limit, crs, bbox-crs, filter, sortby, properties) plus the project filters, the item queries, and the documents
+(landing page, conformance, collections, items, OpenAPI). No Flask here: the views pass the base URL of the API
+(e.g. ``http://host/ogc``) and the query parameters as a plain dict."""
 import dataclasses
 import json
 import re
@@ -14,8 +15,9 @@ import shapely
 import sqlalchemy as sa
 
 from layers.base import feature_collection
-from mapservice.formats.parameters import FILTERS, query_parameter
-from mapservice.read import projects
+from mapservice.formats import crs as crs_systems
+from mapservice.formats import ogc_query, ogc_tiles
+from mapservice.read import cql2, projects
 from mapservice.read.filters import FILTER_PARAMETERS, FilterError, parse_filters, project_conditions
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
@@ -23,10 +25,19 @@ from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Pr
 GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
 JSON_SCHEMA = "application/schema+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = crs_systems.CRS84
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}"
-               for name in ("core", "geojson", "html", "oas30")]
+CONFORMANCE = [
+    *[f"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/{name}" for name in ("core", "geojson", "html", "oas30")],
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *[f"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/{name}"
+      for name in ("queryables", "filter", "features-filter")],
+    *[f"http://www.opengis.net/spec/cql2/1.0/conf/{name}"
+      for name in ("cql2-text", "cql2-json", "basic-cql2", "basic-spatial-functions",
+                   "basic-spatial-functions-plus")],
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+    *ogc_tiles.CONFORMANCE,
+]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10000
 FORMATS = ("json", "html")
 AREA_FILTERS = ("province", "district", "commune")
@@ -81,6 +92,9 @@ COLLECTIONS = {c.id: c for c in (
 )}
 
 
+_PROJECTS = COLLECTIONS["projects"]
+
+
 @dataclass(frozen=True)
 class ItemsQuery:
     """The validated parameters of an items request."""
@@ -90,6 +104,10 @@ class ItemsQuery:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     nothing: bool = False  # the datetime and year parameters select no fiscal year at all
+    condition: object = None  # the CQL2 filter as an SQLAlchemy condition (values bound)
+    sortby: tuple = ()  # (property name, descending) pairs
+    properties: tuple | None = None  # the property names to return; None = all
+    crs: crs_systems.ReferenceSystem = crs_systems.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -119,8 +137,10 @@ def allowed_parameters(collection=None, single=False):
     if collection is None:
         return ("f",)
     if single:
-        return ("f", "datetime", *collection.filters) if collection.kind == "statistics" else ("f",)
-    return ("f", "bbox", "datetime", "limit", "offset", *collection.filters)
+        return ("f", "crs", "properties", *(("datetime", *collection.filters) if collection.kind == "statistics"
+                                             else ()))
+    return ("f", "bbox", "bbox-crs", "datetime", "limit", "offset", "crs", "filter", "filter-lang", "filter-crs",
+            "sortby", "properties", *collection.filters)
 
 
 def check_parameters(args, allowed):
@@ -152,10 +172,34 @@ def parse_items_query(args, collection, area_codes, first_year, last_year, singl
             end or last_year, filters.year_to or last_year)
         nothing = low > high
         filters = dataclasses.replace(filters, year_from=low, year_to=high) if not nothing else filters
+    output = {"properties": ogc_query.parse_properties(args.get("properties"), PROPERTIES[collection.kind]),
+              "crs": crs_systems.parse_crs(args.get("crs"))}
     if single:
-        return ItemsQuery(filters, nothing=nothing)
-    return ItemsQuery(filters, parse_bbox(args.get("bbox")), parse_limit(args.get("limit")),
-                      _whole_number(args, "offset", 0, 0), nothing)
+        return ItemsQuery(filters, nothing=nothing, **output)
+    bbox = parse_bbox(args.get("bbox"), crs_systems.parse_crs(args.get("bbox-crs"), "bbox-crs"))
+    return ItemsQuery(filters, bbox, parse_limit(args.get("limit")), _whole_number(args, "offset", 0, 0), nothing,
+                      parse_filter_parameters(args, collection), ogc_query.parse_sortby(args.get("sortby"), collection),
+                      **output)
+
+
+def parse_tile_filters(args, collection, area_codes, first_year, last_year):
+    """The filters of a tile or tileset request: the /tiles filters (those of the projects on every kind, since
+    area tiles carry the totals), f and nothing else."""
+    allowed = ("f", *FILTER_PARAMETERS)
+    check_parameters(args, allowed)
+    return parse_filters({k: v for k, v in args.items() if k != "f"}, area_codes, first_year, last_year)
+
+
+def parse_filter_parameters(args, collection):
+    """The CQL2 condition of filter, filter-lang and filter-crs (None without a filter)."""
+    if args.get("filter") is None:
+        if args.get("filter-lang") is not None or args.get("filter-crs") is not None:
+            raise FilterError("filter-lang" if args.get("filter-lang") else "filter-crs",
+                              args.get("filter-lang") or args.get("filter-crs"), "to be given with a filter")
+        return None
+    system = crs_systems.parse_crs(args.get("filter-crs"), "filter-crs")
+    return cql2.parse_filter(args["filter"], args.get("filter-lang"), ogc_query.QUERYABLES[collection.kind],
+                             lambda shape: crs_systems.to_crs84(shape, system))
 
 
 def _whole_number(args, name, default, low):
@@ -170,20 +214,26 @@ def parse_limit(value):
     return min(_whole_number({"limit": value}, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
 
 
-def parse_bbox(text):
-    """minlon,minlat,maxlon,maxlat (or six numbers with heights, which are ignored) in CRS84."""
+def parse_bbox(text, system=crs_systems.DEFAULT):
+    """minlon,minlat,maxlon,maxlat (or six numbers with heights, which are ignored) in CRS84, or the four
+    corners in the axis order of ``system`` (bbox-crs), returned as CRS84."""
     if text is None:
         return None
     expected = ("4 numbers minlon,minlat,maxlon,maxlat in decimal degrees (WGS 84), minlat <= maxlat, "
-                "or 6 with heights")
+                "or 6 with heights" if system is crs_systems.DEFAULT else
+                f"4 numbers (or 6 with heights): the lower and upper corners in {system.uri}, in its axis order")
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError:
         raise FilterError("bbox", text, expected) from None
     if len(numbers) not in (4, 6) or not all(np.isfinite(numbers)):
         raise FilterError("bbox", text, expected)
-    minx, miny, maxx, maxy = numbers if len(numbers) == 4 else (numbers[0], numbers[1], numbers[3], numbers[4])
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+    corners = numbers if len(numbers) == 4 else (numbers[0], numbers[1], numbers[3], numbers[4])
+    if system.epsg is not None and (corners[0] > corners[2] or corners[1] > corners[3]):
+        raise FilterError("bbox", text, expected)
+    minx, miny, maxx, maxy = crs_systems.to_crs84_bounds(corners, system)
+    if not all(np.isfinite((minx, miny, maxx, maxy))) or not (
+            -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise FilterError("bbox", text, expected)
     return minx, miny, maxx, maxy
 
@@ -230,34 +280,54 @@ def query_items(session, snapshot, collection, query):
     if query.nothing:
         return [], 0
     if collection.kind == "projects":
-        return _project_items(session, query)
+        features, matched = _project_items(session, query)
+        return present(features, query), matched
     select = _area_select(collection.level, query.filters, query.bbox)
+    if query.condition is not None:
+        select = select.where(query.condition)
     matched = session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
-    page = select.order_by(AdminArea.code).offset(query.offset).limit(query.limit)
+    ordered = select.order_by(*ogc_query.sort_order(query.sortby, collection))
     if collection.kind == "areas":
-        return _boundary_features(session, page), matched
-    codes = list(session.scalars(page))
-    return _statistics_features(session, snapshot, collection.level, codes, query.filters), matched
+        page = ordered.offset(query.offset).limit(query.limit)
+        return present(_boundary_features(session, page), query), matched
+    if any(name in ogc_query.TOTALS for name, _ in query.sortby):  # totals are computed, so sorted here
+        features = _statistics_features(session, snapshot, collection.level, list(session.scalars(ordered)),
+                                        query.filters)
+        for name, descending in reversed(query.sortby):  # stable sorts, last key first
+            features.sort(key=lambda f: f.properties[name], reverse=descending)
+        return present(features[query.offset:query.offset + query.limit], query), matched
+    codes = list(session.scalars(ordered.offset(query.offset).limit(query.limit)))
+    return present(_statistics_features(session, snapshot, collection.level, codes, query.filters), query), matched
 
 
 def get_item(session, snapshot, collection, feature_id, query):
     """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
     if collection.kind == "projects":
         record = projects.get_project(session, feature_id)
-        return _project_feature(record) if record else None
+        return present([_project_feature(record)], query)[0] if record else None
     select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
     if collection.kind == "areas":
-        return next(iter(_boundary_features(session, select)), None)
+        return next(iter(present(_boundary_features(session, select), query)), None)
     if session.scalar(select) is None:
         return None
-    return _statistics_features(session, snapshot, collection.level, [feature_id],
-                                None if query.nothing else query.filters)[0]
+    return present(_statistics_features(session, snapshot, collection.level, [feature_id],
+                                        None if query.nothing else query.filters), query)[0]
+
+
+def present(features, query):
+    """Features with only the properties asked for, their geometry in the CRS asked for."""
+    if query.properties is None and query.crs is crs_systems.DEFAULT:
+        return features
+    return [Feature(f.id, f.properties if query.properties is None else {k: f.properties[k] for k in query.properties},
+                    crs_systems.geojson_in(f.geometry, query.crs)) for f in features]
 
 
 def _project_items(session, query):
     conditions = [*project_conditions(query.filters), *_point_in_bbox(query.bbox)]
+    if query.condition is not None:
+        conditions.append(query.condition)
     matched = session.scalar(sa.select(sa.func.count()).select_from(Project).where(*conditions))
-    select = (projects._record_query().where(*conditions).order_by(Project.project_id)
+    select = (projects._record_query().where(*conditions).order_by(*ogc_query.sort_order(query.sortby, _PROJECTS))
               .offset(query.offset).limit(query.limit))
     return [_project_feature(dict(row._mapping)) for row in session.execute(select)], matched
 
@@ -384,7 +454,7 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
     url = f"{base}/collections/{collection.id}"
     return {
         "id": collection.id, "title": collection.title, "description": collection.description,
-        "itemType": "feature", "crs": [CRS84],
+        "itemType": "feature", "crs": crs_systems.URIS, "storageCrs": CRS84,
         "extent": {
             "spatial": {"bbox": [extents["projects" if collection.kind == "projects" else "areas"]], "crs": CRS84},
             "temporal": {"interval": [[f"{first_year}-01-01T00:00:00Z", f"{last_year}-12-31T23:59:59Z"]],
@@ -396,14 +466,20 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
             link(f"{url}/schema", "describedby", JSON_SCHEMA, "feature schema (JSON Schema)"),
             # GDAL 3.6's OAPIF driver compares this relation type case-sensitively as "describedBy"
             link(f"{url}/schema", "describedBy", JSON_SCHEMA, "feature schema (JSON Schema)"),
+            link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", JSON_SCHEMA,
+                 "queryables: what filter and sortby may name (JSON Schema)"),
+            link(f"{url}/queryables", "queryables", JSON, "queryables (for GDAL up to 3.6)"),
+            *ogc_tiles.collection_links(collection, base),
         ],
     }
 
 
-# Property types per collection kind; any property may be null. Money is "number", not "integer": GDAL reads a
-# schema "integer" as a 32-bit field and riel amounts pass 2^31. Dates are plain strings on purpose: GDAL turns
-# a filter on any date-typed field into our datetime parameter, which selects fiscal years, not that date.
-NUMBERS = {"budget", "contract_value", "expenditure", "cs_fund", "local_contribution", "area_km2"}
+# Property types per collection kind; any property may be null. Money is whole riel, declared "number" with
+# "multipleOf": 1: GDAL (3.6 at least) makes a 32-bit Integer field of a schema "integer", whatever its format,
+# and clamps the riel totals that pass 2^31, so "integer" would corrupt them. Dates are "format": "date" (GDAL
+# makes Date fields; with the filter classes it sends a -where on them as CQL2, not as our datetime parameter).
+MONEY = {"budget", "contract_value", "expenditure", "cs_fund", "local_contribution"}
+NUMBERS = {"area_km2", "exchange_rate"}
 INTEGERS = {"fiscal_year", "number_of_bidders", "project_count"}
 BOOLEANS = {"eia_required", "is_sample"}
 PROPERTIES = {
@@ -415,12 +491,13 @@ PROPERTIES = {
 
 
 def _property_schema(name):
+    if name in MONEY:
+        return {"type": "number", "multipleOf": 1, "description": "whole riel"}
+    if name in DATE_COLUMNS:
+        return {"type": "string", "format": "date", "description": "ISO 8601 date, YYYY-MM-DD"}
     kind = "number" if name in NUMBERS else "integer" if name in INTEGERS else "boolean" if name in BOOLEANS \
         else "string"
-    schema = {"type": kind}
-    if name in DATE_COLUMNS:
-        schema["description"] = "ISO 8601 date, YYYY-MM-DD"
-    return schema
+    return {"type": kind}
 
 
 def feature_schema(collection, base):
@@ -485,77 +562,3 @@ def item_document(feature, base, collection, fmt):
 def timestamp():
     """Now, in UTC, as RFC 3339 (the timeStamp of an items page)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --- OpenAPI 3.0 ------------------------------------------------------------------------------------------
-
-def _list_parameter(name, description, schema, example):
-    return query_parameter(name, description, schema, example) | {"style": "form", "explode": False}
-
-
-F = query_parameter("f", "Format: json or html (without it, the Accept header decides; JSON by default)",
-                    {"type": "string", "enum": list(FORMATS)}, "json")
-BBOX = _list_parameter(
-    "bbox", "Only features whose geometry intersects this box: minlon,minlat,maxlon,maxlat in WGS 84 degrees "
-    "(CRS84); 6 numbers with heights are accepted and the heights ignored",
-    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, [102.9, 13.4, 103.1, 13.6])
-DATETIME = query_parameter(
-    "datetime", "Only features of the fiscal years this RFC 3339 instant or interval intersects (a fiscal year is "
-    "a calendar year, UTC); open ends as ..", example="2016-01-01T00:00:00Z/2016-12-31T23:59:59Z")
-LIMIT = query_parameter("limit", f"Features per page (default {DEFAULT_LIMIT}; more than {MAX_LIMIT} is served as "
-                                 f"{MAX_LIMIT})", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
-                                                   "default": DEFAULT_LIMIT})
-OFFSET = query_parameter("offset", "Features to skip (default 0; the next and prev links carry it)",
-                         {"type": "integer", "minimum": 0, "default": 0})
-ERROR = {"description": "A parameter is not valid (400) or the resource does not exist (404)",
-         "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _operation(operation_id, summary, media_types, parameters=(), tag="Capabilities"):
-    return {"get": {"operationId": operation_id, "summary": summary, "tags": [tag], "parameters": list(parameters),
-                    "responses": {"200": {"description": "OK", "content": {m: {} for m in media_types}},
-                                  "400": ERROR, "404": ERROR}}}
-
-
-def _collection_paths(collection):
-    name = collection.id.replace("-", "_")
-    filters = [p for p in FILTERS if p["name"] in collection.filters]
-    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
-                  "description": "project_id" if collection.kind == "projects" else "area code"}
-    single = [DATETIME, *filters] if collection.kind == "statistics" else []
-    path = f"/collections/{collection.id}"
-    return {
-        path: _operation(f"describe_{name}", f"Describe {collection.title}", [JSON, HTML], [F], "Data"),
-        f"{path}/schema": _operation(f"get_{name}_schema", f"{collection.title}: feature schema", [JSON_SCHEMA, HTML],
-                                     [F], "Data"),
-        f"{path}/items": _operation(f"get_{name}_features", f"{collection.title}: features", [GEOJSON, HTML],
-                                    [F, BBOX, DATETIME, LIMIT, OFFSET, *filters], "Data"),
-        f"{path}/items/{{featureId}}": _operation(f"get_{name}_feature", f"{collection.title}: one feature",
-                                                  [GEOJSON, HTML], [feature_id, F, *single], "Data"),
-    }
-
-
-def openapi_document(base):
-    """The OpenAPI 3.0 definition of this OGC API (every path, every parameter it accepts)."""
-    paths = {
-        "/": _operation("get_landing_page", "Landing page", [JSON, HTML], [F]),
-        "/api": _operation("get_api", "This API definition", [OPENAPI, HTML], [F]),
-        "/conformance": _operation("get_conformance", "Conformance classes implemented", [JSON, HTML], [F]),
-        "/collections": _operation("get_collections", "Feature collections", [JSON, HTML], [F], "Data"),
-    }
-    for collection in COLLECTIONS.values():
-        paths |= _collection_paths(collection)
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "Cambodia sub-national infrastructure projects: OGC API - Features", "version": "1.0.0",
-                 "description": "OGC API - Features Part 1: Core, with the GeoJSON, HTML and OpenAPI 3.0 "
-                                "conformance classes. Unknown query parameters are refused with 400.",
-                 "license": {"name": "Code: MIT; data: see /about"}},
-        "servers": [{"url": base}],
-        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
-        "paths": paths,
-        "components": {"schemas": {"Error": {
-            "type": "object", "required": ["ok", "error", "status"],
-            "properties": {"ok": {"type": "boolean", "enum": [False]}, "error": {"type": "string"},
-                           "status": {"type": "integer"}}}}},
-    }

@@ -31,6 +31,9 @@ HALF_WORLD = 20037508.342789244  # metres from the centre to the edge of the Web
 # Below THIN_BELOW_ZOOM a tile keeps one project per grid cell of 1/THIN_CELLS of its width (16 units: about
 # 2 px on screen), the one with the lowest project_id: a z6 tile could otherwise hold every project in the country.
 THIN_BELOW_ZOOM, THIN_CELLS = 12, 64
+# below FULL_FROM_ZOOM (the light tiles) cells of 1/24 of the width (21 px on a 512 px tile): z6-z10 tiles of the
+# 15k sample stay under 50 KB (bench/tiles.py)
+LIGHT_THIN_CELLS = 24
 MVT = "application/vnd.mapbox-vector-tile"
 ATTRIBUTION = ('Boundaries: <a href="https://www.geoboundaries.org">geoBoundaries</a> and '
                '<a href="https://opendevelopmentcambodia.net">Open Development Cambodia</a> (CC BY 4.0); '
@@ -54,18 +57,26 @@ PROJECT_FIELDS = {
     "title_km": "String: title in Khmer", "title_en": "String: title in English",
     "sector": "String: sector code (rural_road, culvert, bridge, well, irrigation, ...)",
     "fiscal_year": "Number: fiscal year", "budget": "Number: planned budget in riel",
-    "expenditure": "Number: actual expenditure in riel",
+    "contract_value": "Number: contract value in riel", "expenditure": "Number: actual expenditure in riel",
     "location_precision": "String: exact (a surveyed point) or commune (the commune's representative point)",
 }
+# Below FULL_FROM_ZOOM a project carries only these (no titles): a z6-z10 tile holds thousands of points
+LIGHT_FIELDS = ("project_id", "sector", "fiscal_year", "budget", "contract_value", "expenditure")
+FULL_FROM_ZOOM = 11
+TOTALS = ("project_count", "budget", "contract_value", "expenditure")
 AREA_FIELDS = {
     "code": "String: NCDD code (the feature id is the same digits as a number)",
     "name_km": "String: name in Khmer", "name_en": "String: name in Latin script",
     "project_count": "Number: projects in the area matching the tile URL's filters",
+    "budget": "Number: their planned budget in riel",
+    "contract_value": "Number: their contract value in riel",
     "expenditure": "Number: their actual expenditure in riel",
 }
 LAYERS = {
     "projects": TileLayer("projects", None, "Project locations (below zoom 12 one project per 1/64 of the tile's "
-                          "width, the lowest project_id)", PROJECT_FIELDS),
+                          "width, below zoom 11 per 1/24, the lowest project_id; below zoom 11 without titles and "
+                          "location_precision)",
+                          PROJECT_FIELDS),
     **{f"{level}s": TileLayer(f"{level}s", level, f"{level.title()} boundaries (2014) with project totals",
                               AREA_FIELDS) for level in ("province", "district", "commune")},
 }
@@ -122,9 +133,10 @@ def render_tile(session, layer, z, x, y, filters, totals=None):
         candidates = _area_candidates(spec.level, filters, near)
     else:
         candidates = _project_candidates(session, z, filters, near)
+    fields = project_fields(z)
     if on_postgis:
-        return _encode_in_postgis(session, spec, candidates, (z, x, y), totals)
-    return _encode_in_python(session, spec, candidates, tile_bounds(z, x, y), totals)
+        return _encode_in_postgis(session, spec, candidates, (z, x, y), totals, fields)
+    return _encode_in_python(session, spec, candidates, tile_bounds(z, x, y), totals, fields)
 
 
 def _near_postgis(box):
@@ -142,16 +154,21 @@ def _near_spatialite(box):
     return condition
 
 
+def project_fields(z):
+    """The attributes of a project at zoom z: the light set below FULL_FROM_ZOOM, else all."""
+    return LIGHT_FIELDS if z < FULL_FROM_ZOOM else tuple(PROJECT_FIELDS)
+
+
 def _project_candidates(session, z, filters, near):
     """Projects of the filters near the tile (thinned below THIN_BELOW_ZOOM), with their point and lon/lat."""
-    columns = [*(getattr(Project, name) for name in PROJECT_FIELDS), Project.geom, Project.lon, Project.lat]
+    columns = [*(getattr(Project, name) for name in project_fields(z)), Project.geom, Project.lon, Project.lat]
     conditions = [Project.geom.is_not(None), near(Project), *project_conditions(filters)]
     if z >= THIN_BELOW_ZOOM:
         return sa.select(*columns).where(*conditions).subquery("candidates")
     # A global grid aligned with the tile edges, so neighbouring tiles pick the same project in a shared cell.
     # The ids first, then the rows by key: in one query PostgreSQL cannot estimate the number of cells and joins
     # by scanning the whole primary key (row_number() over the tile's rows was slower still: a 1M-row sort).
-    cell = 360 / 2 ** z / THIN_CELLS
+    cell = 360 / 2 ** z / (LIGHT_THIN_CELLS if z < FULL_FROM_ZOOM else THIN_CELLS)
     first = session.scalars(sa.select(sa.func.min(Project.project_id)).where(*conditions)
                             .group_by(sa.func.floor(Project.lon / cell), sa.func.floor(Project.lat / cell))).all()
     return sa.select(*columns).where(Project.project_id.in_(first)).subquery("candidates")
@@ -168,17 +185,16 @@ def _area_candidates(level, filters, near):
             .where(*conditions).subquery("candidates"))
 
 
-def _encode_in_postgis(session, spec, candidates, address, totals):
+def _encode_in_postgis(session, spec, candidates, address, totals, fields):
     c = candidates.c
     geometry = sa.func.ST_AsMVTGeom(sa.func.ST_Transform(c.geom, 3857), sa.func.ST_TileEnvelope(*address),
                                     EXTENT, BUFFER, True).label("geom")
     if spec.level is None:
-        rows = sa.select(*(c[name] for name in PROJECT_FIELDS), geometry).order_by(c.project_id)
+        rows = sa.select(*(c[name] for name in fields), geometry).order_by(c.project_id)
     else:
         values = _totals_table(totals)
         rows = (sa.select(sa.cast(c.code, sa.Integer).label("id"), c.code, c.name_km, c.name_en,
-                          sa.func.coalesce(values.c.project_count, 0).label("project_count"),
-                          sa.func.coalesce(values.c.expenditure, 0).label("expenditure"), geometry)
+                          *(sa.func.coalesce(values.c[name], 0).label(name) for name in TOTALS), geometry)
                 .select_from(candidates.outerjoin(values, values.c.code == c.code)).order_by(c.code))
     tile = rows.subquery("tile")
     arguments = [sa.literal_column("tile"), spec.name, EXTENT, "geom"] + (["id"] if spec.level else [])
@@ -186,19 +202,18 @@ def _encode_in_postgis(session, spec, candidates, address, totals):
 
 
 def _totals_table(totals):
-    """The per-area totals as a table in the query (unnest of three arrays): one round trip per tile."""
-    arrays = [sa.cast(sa.literal(list(values)), postgresql.ARRAY(kind)) for values, kind in (
-        (totals.index, sa.Text), (map(int, totals["project_count"]), sa.BigInteger),
-        (map(int, totals["expenditure"]), sa.BigInteger))]
-    return sa.func.unnest(*arrays).table_valued("code", "project_count", "expenditure").render_derived("totals")
+    """The per-area totals as a table in the query (unnest of five arrays): one round trip per tile."""
+    arrays = [sa.cast(sa.literal(list(totals.index)), postgresql.ARRAY(sa.Text))] + [
+        sa.cast(sa.literal(list(map(int, totals[name]))), postgresql.ARRAY(sa.BigInteger)) for name in TOTALS]
+    return sa.func.unnest(*arrays).table_valued("code", *TOTALS).render_derived("totals")
 
 
-def _encode_in_python(session, spec, candidates, bounds, totals):
+def _encode_in_python(session, spec, candidates, bounds, totals, fields):
     c = candidates.c
     if spec.level is None:
-        rows = session.execute(sa.select(*(c[name] for name in PROJECT_FIELDS), c.lon, c.lat)
+        rows = session.execute(sa.select(*(c[name] for name in fields), c.lon, c.lat)
                                .order_by(c.project_id)).all()
-        features = _point_features(rows, bounds)
+        features = _point_features(rows, bounds, fields)
     else:
         rows = session.execute(sa.select(c.code, c.name_km, c.name_en, sa.func.ST_AsBinary(c.geom))
                                .order_by(c.code)).all()
@@ -217,12 +232,12 @@ def _to_tile_units(lonlat, bounds):
     return np.column_stack([(mx - xmin) * (EXTENT / (xmax - xmin)), (ymax - my) * (EXTENT / (ymax - ymin))])
 
 
-def _point_features(rows, bounds):
+def _point_features(rows, bounds, fields):
     if not rows:
         return []
     units = np.rint(_to_tile_units(np.array([(r.lon, r.lat) for r in rows], dtype=float), bounds))
     inside = ((units >= -BUFFER) & (units <= EXTENT + BUFFER)).all(axis=1)  # ST_AsMVTGeom's clip, edges included
-    return [{"geometry": shapely.Point(point), "properties": _present(row._mapping, PROJECT_FIELDS)}
+    return [{"geometry": shapely.Point(point), "properties": _present(row._mapping, fields)}
             for row, point, keep in zip(rows, units, inside) if keep]
 
 
@@ -241,8 +256,7 @@ def _area_features(rows, bounds, totals):
         if polygons is not None:
             found = values.get(row.code, {})
             properties = {"code": row.code, "name_km": row.name_km, "name_en": row.name_en,
-                          "project_count": int(found.get("project_count", 0)),
-                          "expenditure": int(found.get("expenditure", 0))}
+                          **{name: int(found.get(name, 0)) for name in TOTALS}}
             features.append({"id": int(row.code), "geometry": polygons, "properties": properties})
     return features
 

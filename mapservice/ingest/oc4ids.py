@@ -11,9 +11,9 @@ documents[] with documentType "x_pidRecord", else one
 whose title starts with "PID": url                          pid_url
 title / title_km (our extension)                            title_en / title_km
 additionalClassifications[] with scheme
-"KH-MAPSERVICE-SECTOR": id; else the OC4IDS sector list     sector (the OC4IDS sector is left
-                                                            as text, so validation rejects it)
-type / status                                               project_type / status
+"KH-MAPSERVICE-SECTOR": id; else the OC4IDS sector list     sector, by SECTORS_FROM_OC4IDS
+type / status                                               project_type / status (by
+                                                            STATUSES_FROM_OC4IDS)
 year of budget.requestDate, else of
 identificationPeriod.startDate, else of period.startDate    fiscal_year
 period.startDate / period.endDate                           planned_start / planned_end
@@ -41,6 +41,9 @@ gazetteer.identifiers[0]                                    commune_code
 locations[] with a Point geometry: coordinates [lon, lat]   lon, lat
 ==========================================================  ==================================
 
+OC4IDS codes without a counterpart in our vocabulary (SECTORS_FROM_OC4IDS, STATUSES_FROM_OC4IDS: the tables
+of docs/standards.md) are passed on with a note naming the table, so validation rejects the row naming both.
+
 The fiscal year comes from the budget request because a Commune/Sangkat Fund project is budgeted for
 one year; the project periods are only a fallback. Dates keep their first 10 characters when they
 start with YYYY-MM-DD (date-times become dates); any other text is passed on for validation to reject.
@@ -53,6 +56,21 @@ from mapservice.ingest.records import SourceError
 from mapservice.ingest.template import cell_text, raw_frame, read_text
 
 ID_PREFIX = re.compile(r"^oc4ids-[0-9a-z]{6}-")
+# OC4IDS projectSector code -> our sector (docs/standards.md, "OC4IDS codes on import"). Our sectors are finer
+# than OC4IDS's: each OC4IDS code maps to the sector of ours that sub-national projects of that code mostly are.
+SECTORS_FROM_OC4IDS = {
+    "transport": "rural_road", "transport.road": "rural_road", "waterAndWaste": "well", "education": "school",
+    "health": "health_post", "economy": "market", "governance": "public_building",
+    "naturalResources.floodProtection": "drainage",
+}
+# OC4IDS projectStatus code -> our status: a project in maintenance or decommissioned was completed
+STATUSES_FROM_OC4IDS = {
+    "identification": "identification", "preparation": "preparation", "implementation": "implementation",
+    "completion": "completion", "maintenance": "completion", "decommissioning": "completion",
+    "decommissioned": "completion", "cancelled": "cancelled",
+    "completed": "completion",  # the spelling of the official 0.9.4 example
+}
+NO_COUNTERPART = "{code} (OC4IDS {codelist} code without a counterpart here; see the table {table} in docs/standards.md)"
 DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 OUTPUT_COLUMNS = [
     "project_id", "pid_reference", "pid_url", "title_km", "title_en", "contract_number", "awarded_tenderer",
@@ -115,19 +133,35 @@ def _identity(project):
                     or _first(project.get("documents"), lambda doc: str(doc.get("title", "")).startswith("PID")))
     ours = _first(project.get("additionalClassifications"),
                   lambda item: item.get("scheme") == "KH-MAPSERVICE-SECTOR")
-    sector = project.get("sector")
-    if isinstance(sector, list):
-        sector = ", ".join(map(str, sector)) or None
     return {
         "project_id": ID_PREFIX.sub("", project_id) if project_id else None,
         "pid_reference": _get(pid, "id"),
         "pid_url": _get(pid_document, "url"),
         "title_en": project.get("title"),
         "title_km": project.get("title_km"),
-        "sector": _get(ours, "id") if ours else sector,
+        "sector": _get(ours, "id") if ours else _sector(project.get("sector")),
         "project_type": project.get("type"),
-        "status": project.get("status"),
+        "status": _mapped(project.get("status"), STATUSES_FROM_OC4IDS, "projectStatus", "STATUSES_FROM_OC4IDS"),
     }
+
+
+def _sector(codes):
+    """Our sector for an OC4IDS sector list: the most specific code (transport.road before transport) decides;
+    a code without a counterpart is passed on with a note, for validation to reject."""
+    if not isinstance(codes, list):
+        return codes
+    for code in sorted(map(str, codes), key=lambda c: -c.count(".")):
+        found = _mapped(code, SECTORS_FROM_OC4IDS, "projectSector", "SECTORS_FROM_OC4IDS")
+        if found in SECTORS_FROM_OC4IDS.values() or found is None:
+            return found
+    return _mapped(str(codes[0]), SECTORS_FROM_OC4IDS, "projectSector", "SECTORS_FROM_OC4IDS") if codes else None
+
+
+def _mapped(code, table, codelist, name):
+    """Our code for an OC4IDS code; one of ours is kept (our own exports); other text carries the note."""
+    if code is None or not isinstance(code, str) or code in table.values():
+        return code
+    return table.get(code) or NO_COUNTERPART.format(code=code, codelist=codelist, table=name)
 
 
 def _dates(project):

@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mapservice.ingest import boundaries, gazetteer, readers
+from mapservice.ingest.currency import parse_rates
 from mapservice.ingest.join import join_projects_to_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
 from mapservice.store import tables
@@ -74,10 +75,10 @@ def _check_parents_stored(session, levels):
                 raise SourceError(f"{child} parent(s) {', '.join(missing[:5])} are not stored; import the {parent} level first")
 
 
-def load_code_book(session, first_year, last_year):
-    """The stored communes and code aliases that stated codes are checked against."""
+def load_code_book(session, first_year, last_year, rates=None):
+    """The stored communes and code aliases that stated codes are checked against, and the exchange rates."""
     return CodeBook(communes=tables.load_codes(session, "commune"), aliases=tables.load_aliases(session),
-                    first_year=first_year, last_year=last_year)
+                    first_year=first_year, last_year=last_year, rates=rates or {})
 
 
 def file_sha256(path):
@@ -130,7 +131,8 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     # under the import lock, in the write transaction: the communes validated and joined against are the ones
     # stored when the batch commits (a boundary import cannot slip in between)
     with _import_lock(session_factory, config), session_factory.begin() as session:
-        book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"])
+        book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
+                              parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
         if not book.communes:
             raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
         communes = tables.load_areas(session, "commune")

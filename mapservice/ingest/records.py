@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from mapservice.ingest.currency import SETTING as RATES_SETTING
+from mapservice.ingest.currency import convert_to_riel, rate_text
 from mapservice.ingest.guards import MAX_AMOUNT_RIEL, SourceError, damaged_text_reason  # noqa: F401
 from mapservice.store import vocabulary
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS  # noqa: F401  (also for the readers)
@@ -46,6 +48,7 @@ class CodeBook:
     aliases: dict = field(default_factory=dict)
     first_year: int = 2014
     last_year: int = 2019
+    rates: dict = field(default_factory=dict)  # currency -> {fiscal year: riel per unit} (MAPSERVICE_EXCHANGE_RATES)
 
 
 class RecordErrors:
@@ -130,7 +133,8 @@ def _parse_money(series, column, errors):
     beyond = numbers.notna() & ~(numbers.abs() <= MAX_AMOUNT_RIEL)  # also inf
     errors.add(beyond, column, lambda v: f'{column} was "{v}"; expected a finite amount of at most '
                                          f'{MAX_AMOUNT_RIEL:,} riel for one project')
-    return numbers.where(~beyond & (numbers >= 0)).round().astype("Int64")
+    # rounded to whole riel after conversion (_amounts_in_riel)
+    return numbers.where(~beyond & (numbers >= 0))
 
 
 def _parse_date(series, column, errors):
@@ -217,13 +221,9 @@ def validate_records(raw, book):
         out[column] = _parse_choice(frame[column], choices, column, errors)
     out["fiscal_year"] = _parse_int(frame["fiscal_year"], "fiscal_year", errors, book.first_year, book.last_year,
                                     f"a year from {book.first_year} to {book.last_year}")
-    currency = _text(frame["currency"]).fillna("KHR").str.upper()
-    errors.add(currency != "KHR", "currency", lambda v: f'currency was "{v}"; amounts must be in riel (KHR)')
-    out["currency"] = "KHR"
     for column in DATE_COLUMNS:
         out[column] = _parse_date(frame[column], column, errors)
-    for column in MONEY_COLUMNS:
-        out[column] = _parse_money(frame[column], column, errors)
+    _amounts_in_riel(frame, out, book, errors)
     out["number_of_bidders"] = _parse_int(frame["number_of_bidders"], "number_of_bidders", errors, 0, 1000,
                                           "a whole number of bidders")
     out["eia_required"] = _parse_bool(frame["eia_required"], "eia_required", errors)
@@ -235,6 +235,29 @@ def validate_records(raw, book):
     rejected = errors.rejected_lines()
     valid = out[~out["line"].isin(rejected)].reset_index(drop=True)
     return valid, sorted(errors.items, key=lambda item: item["line"])
+
+
+def _amounts_in_riel(frame, out, book, errors):
+    """The amounts in whole riel: another currency is converted at its rate for the fiscal year, and the
+    original currency, the rate and the original amounts are kept (original_currency, exchange_rate,
+    original_amounts); a currency without a rate for that year is refused."""
+    currency = _text(frame["currency"]).fillna("KHR").str.strip().str.upper()
+    year = out["fiscal_year"]
+    known = currency.eq("KHR") | pd.Series([year_ in book.rates.get(code, {}) for code, year_ in zip(currency, year)],
+                                           index=currency.index, dtype=bool)
+    errors.add(~known & year.notna(), "currency", lambda v: f'currency was "{v}"; expected KHR, or a currency '
+               f"with a rate for the project's fiscal year in {RATES_SETTING} (rates for: "
+               f"{', '.join(f'{c} {rate_text(book.rates, c)}' for c in book.rates) or 'none'})")
+    amounts = pd.DataFrame({column: _parse_money(frame[column], column, errors) for column in MONEY_COLUMNS})
+    riel, rate, originals = convert_to_riel(amounts, currency.where(known, "KHR"), year, book.rates)
+    for column in MONEY_COLUMNS:
+        converted = (currency != "KHR") & riel[column].notna() & (riel[column] > MAX_AMOUNT_RIEL)
+        errors.add(converted, column, lambda v: f'{column} was "{v}" in another currency; expected at most '
+                                                f'{MAX_AMOUNT_RIEL:,} riel for one project once converted')
+        out[column] = riel[column].where(~converted)
+    out["currency"] = "KHR"
+    out["original_currency"] = currency.where(currency != "KHR")
+    out["exchange_rate"], out["original_amounts"] = rate, originals
 
 
 def quality_flags(frame):

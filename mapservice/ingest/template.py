@@ -51,7 +51,9 @@ COLUMNS = {
     "funding_source": Column("Funding source", "ប្រភពមូលនិធិ", "Main source of the money", "cs_fund", "no"),
     "fiscal_year": Column("Fiscal year", "ឆ្នាំសារពើពន្ធ", "Fiscal (calendar) year of the commune investment",
                           "2016", "yes"),
-    "currency": Column("Currency", "រូបិយប័ណ្ណ", "Currency of the amounts; only KHR (riel), the default",
+    "currency": Column("Currency", "រូបិយប័ណ្ណ",
+                       "Currency of the amounts: KHR (riel), the default, or a currency with a rate for the fiscal "
+                       "year in `MAPSERVICE_EXCHANGE_RATES` (USD, EUR, GBP, THB by default), converted to riel",
                        "KHR", "no"),
     "planned_start": Column("Planned start", "កាលបរិច្ឆេទចាប់ផ្តើមគ្រោងទុក", "Planned start date",
                             "2016-03-01", "no"),

@@ -12,7 +12,8 @@ from mapservice.store.models import AdminArea, Project
 RECORD_FIELDS = [
     "project_id", "pid_reference", "pid_url", "title_km", "title_en", "sector", "project_type", "status",
     "fiscal_year", "funding_source", "planned_start", "planned_end", "actual_start", "actual_end", "currency",
-    "budget", "contract_value", "expenditure", "cs_fund", "local_contribution", "contract_number",
+    "budget", "contract_value", "expenditure", "cs_fund", "local_contribution", "original_currency",
+    "exchange_rate", "original_amounts", "contract_number",
     "awarded_tenderer", "number_of_bidders", "eia_required", "eia_status", "eia_document_url",
     "province_code", "province_name_km", "province_name_en", "district_code", "district_name_km", "district_name_en",
     "commune_code", "commune_name_km", "commune_name_en", "village_code", "stated_code", "join_status",

@@ -94,6 +94,10 @@ class Project(Base):
     expenditure: Mapped[int | None] = mapped_column(sa.BigInteger)
     cs_fund: Mapped[int | None] = mapped_column(sa.BigInteger)
     local_contribution: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # amounts given in another currency: converted to riel at exchange_rate (riel per unit, of the fiscal year)
+    original_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    exchange_rate: Mapped[float | None] = mapped_column(sa.Float)
+    original_amounts: Mapped[str | None] = mapped_column(sa.Text)  # JSON: {"budget": 25000.0, ...} as given
     contract_number: Mapped[str | None] = mapped_column(sa.Text)
     awarded_tenderer: Mapped[str | None] = mapped_column(sa.Text)
     number_of_bidders: Mapped[int | None] = mapped_column(sa.Integer)

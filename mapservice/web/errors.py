@@ -11,8 +11,9 @@ logger = logging.getLogger(__name__)
 
 
 def wants_json():
-    """The API, the tiles (also .mvt) and every .json and .jsonld URL answer errors in JSON."""
-    return (request.path.startswith(("/api/", "/tiles/")) or request.path.endswith((".json", ".jsonld"))
+    """The API, the tiles (also .mvt), the DCAT catalogue (every serialisation), the health endpoints and every
+    .json and .jsonld URL answer errors in JSON."""
+    return (request.path.startswith(("/api/", "/tiles/", "/catalog")) or request.path.endswith((".json", ".jsonld"))
             or request.path in ("/healthz", "/readyz"))
 
 

@@ -11,7 +11,8 @@ from mapservice.read.cache import LRU
 MAX_AGE = 300  # seconds a browser or CDN may reuse a response before revalidating with its ETag
 COMPRESS_MIN_BYTES = 500
 COMPRESSIBLE = ("application/json", "application/geo+json", "text/", "application/javascript",
-                "application/vnd.oai.openapi+json", "image/svg+xml")
+                "application/vnd.oai.openapi+json", "image/svg+xml", "application/schema+json",
+                "application/ld+json", "application/rdf+xml", "application/vnd.mapbox-vector-tile")
 
 
 compressed_bodies = LRU(512)

@@ -2,7 +2,7 @@
 import io
 import json
 
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
 from mapservice.config import ConfigError
 from mapservice.formats import oc4ids
@@ -34,11 +34,19 @@ def _package(project_id=None):
     cached = g.snapshot.responses.get_or_build(
         request_key(g.snapshot.version, ("oc4ids",)),
         lambda: oc4ids.export_projects(g.session, current_app.config["MAPSERVICE_OC4IDS_PREFIX"],
-                                              filters=filters, project_id=project_id, uri=request.url))
+                                       filters=filters, project_id=project_id, uri=request.url,
+                                       **package_metadata(current_app.config)))
     if not cached["projects"]:  # the schema wants at least one project in a package
         abort(404, f'project "{project_id}" does not exist' if project_id else
               "no project matches these filters (an OC4IDS package holds at least one project)")
     return cached
+
+
+def package_metadata(config):
+    """Publisher, license and publication policy of the served packages, from the settings."""
+    policy = config["MAPSERVICE_PUBLICATION_POLICY"] or url_for("pages.about", _external=True)
+    return {"publisher": oc4ids.publisher_from_config(config), "license": config["MAPSERVICE_DATA_LICENSE"],
+            "publication_policy": policy}
 
 
 def _attachment(response, name):

@@ -3,14 +3,16 @@ Views are three hops: parse and validate parameters -> one query (mapservice/for
 (by ``f``, else by the Accept header)."""
 import json
 import logging
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice.formats import ogc
+from mapservice.formats import crs, ogc, ogc_openapi, ogc_query, ogc_tiles, tiles
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
 from mapservice.web.http_cache import request_key
+from mapservice.web.tiles import tile_response
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -106,7 +108,7 @@ def landing():
 def api_definition():
     """The OpenAPI 3.0 definition of this API (service-desc), or its HTML documentation (service-doc)."""
     ogc.check_parameters(request.args, ogc.allowed_parameters())
-    return _render(ogc.openapi_document(_base()), "ogc_api.html", media_type=ogc.OPENAPI)
+    return _render(ogc_openapi.openapi_document(_base()), "ogc_api.html", media_type=ogc.OPENAPI)
 
 
 @blueprint.get("/conformance")
@@ -142,12 +144,25 @@ def schema(collection_id):
     return _render(ogc.feature_schema(found, _base()), "ogc_schema.html", ogc.JSON_SCHEMA, collection=found)
 
 
+@blueprint.get("/collections/<collection_id>/queryables")
+def queryables(collection_id):
+    """The properties a CQL2 filter and sortby may name, as a JSON Schema with types and enums."""
+    found = _collection(collection_id)
+    ogc.check_parameters(request.args, ogc.allowed_parameters())
+    document = ogc_query.queryables_document(found, f"{_base()}/collections/{found.id}/queryables")
+    # application/schema+json, unless the client asks for plain JSON only (GDAL up to 3.6 refuses other types)
+    media_type = request.accept_mimetypes.best_match([ogc.JSON_SCHEMA, ogc.JSON], default=ogc.JSON_SCHEMA)
+    return _render(document, "ogc_queryables.html", media_type, collection=found)
+
+
 @blueprint.get("/collections/<collection_id>/items")
 def items(collection_id):
-    """A page of features for bbox, datetime, limit, offset and the filters, with next/prev links."""
+    """A page of features for bbox, datetime, limit, offset, crs, filter, sortby, properties and the filters."""
     found = _collection(collection_id)
     query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years())
-    return _cached(lambda: _render_items(found, query))
+    response = _cached(lambda: _render_items(found, query))
+    response.headers["Content-Crs"] = crs.content_crs(query.crs)
+    return response
 
 
 def _render_items(found, query):
@@ -166,8 +181,53 @@ def item(collection_id, feature_id):
     query = ogc.parse_items_query(request.args.to_dict(), found, g.snapshot.area_codes, *years(), single=True)
     feature = ogc.get_item(g.session, g.snapshot, found, feature_id, query) or abort(
         404, f'feature "{feature_id}" does not exist in collection "{collection_id}"')
-    return _render(ogc.item_document(feature, _base(), found, g.fmt), "ogc_item.html", ogc.GEOJSON,
-                   collection=found, feature=feature)
+    response = _render(ogc.item_document(feature, _base(), found, g.fmt), "ogc_item.html", ogc.GEOJSON,
+                       collection=found, feature=feature)
+    response.headers["Content-Crs"] = crs.content_crs(query.crs)
+    return response
+
+
+@blueprint.get("/tileMatrixSets")
+def tile_matrix_sets():
+    """The tile matrix sets of the tiles: WebMercatorQuad."""
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tile_matrix_sets(_base()))
+
+
+@blueprint.get(f"/tileMatrixSets/{ogc_tiles.TMS_ID}")
+def tile_matrix_set():
+    """The WebMercatorQuad tile matrix set (TMS 2.0, with the TMS 1.0 members GDAL 3.6 reads)."""
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tile_matrix_set())
+
+
+@blueprint.get("/collections/<collection_id>/tiles")
+def collection_tilesets(collection_id):
+    """The vector tilesets of a collection (OGC API - Tiles)."""
+    found = _collection(collection_id)
+    ogc.check_parameters(request.args, ("f",))
+    return _json(ogc_tiles.tilesets(found, _base()))
+
+
+@blueprint.get(f"/collections/<collection_id>/tiles/{ogc_tiles.TMS_ID}")
+def collection_tileset(collection_id):
+    """A collection's tileset metadata; its tile template keeps the request's filters."""
+    found = _collection(collection_id)
+    filters = ogc.parse_tile_filters(request.args.to_dict(), found, g.snapshot.area_codes, *years())
+    bounds = g.snapshot.communes.total_bounds if len(g.snapshot.communes) else ogc.CAMBODIA_BOUNDS
+    return _json(ogc_tiles.tileset(found, _base(), bounds, urlencode(filters.as_params())))
+
+
+@blueprint.get(f"/collections/<collection_id>/tiles/{ogc_tiles.TMS_ID}/<z>/<y>/<x>")
+def collection_tile(collection_id, z, y, x):
+    """One vector tile: {tileMatrix}/{tileRow}/{tileCol} = z/y/x of /tiles, the same bytes."""
+    found = _collection(collection_id)
+    filters = ogc.parse_tile_filters(request.args.to_dict(), found, g.snapshot.area_codes, *years())
+    return tile_response(ogc_tiles.tile_layer(found), *tiles.parse_address(z, x, y), filters)
+
+
+def _json(document):
+    return Response(json.dumps(document, ensure_ascii=False), content_type=ogc.JSON)
 
 
 @blueprint.get("/<path:unknown>")

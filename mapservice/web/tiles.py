@@ -43,9 +43,13 @@ def _cached(key, build):
                                    "z": {"type": "integer", "minimum": 0, "maximum": tiles.MAX_ZOOM}})
 def tile(layer, z, x, y):
     """One XYZ tile for the filters; an empty body (200) when nothing is in it. Layers: see /tiles/{layer}.json."""
-    spec = _layer(layer)
-    z, x, y = tiles.parse_address(z, x, y)
-    filters = filters_from_request()
+    _layer(layer)
+    return tile_response(layer, *tiles.parse_address(z, x, y), filters_from_request())
+
+
+def tile_response(layer, z, x, y, filters):
+    """The MVT response of one tile (cached per data version, address and filters); /ogc serves it too."""
+    spec = tiles.LAYERS[layer]
     params = tuple(sorted(filters.as_params().items()))
     totals = None if spec.level is None else _cached(
         (g.snapshot.version, "totals", spec.level, params), lambda: area_values(g.session, filters, spec.level))
