@@ -71,11 +71,11 @@ def test_cacheable_answers_come_from_the_front(front):
 
 
 def test_idle_and_trickling_connections_do_not_hold_the_service(front):
-    """300 connections that never finish their request header, held for 6 s: others are answered, in < 1 s (a busy shared machine may
-    delay a few; before the front, none was answered at all)."""
+    """300 connections that never finish their request header, held for 20 s: others are answered, in < 1 s (before
+    the front, none was answered at all)."""
     latencies = []
     with idle_connections(front.port, 300):
-        deadline = time.monotonic() + 6
+        deadline = time.monotonic() + 20
         turn = 0
         while time.monotonic() < deadline:
             answer = get(front.port, MIXED[turn % len(MIXED)] if turn % 3 else f"/api/v1/areas/0{1 + turn % 9}",
@@ -84,19 +84,19 @@ def test_idle_and_trickling_connections_do_not_hold_the_service(front):
             latencies.append(answer.seconds)
             turn += 1
             time.sleep(0.2)
-    fast = [seconds for seconds in latencies if seconds < 1.0]
-    assert len(latencies) >= 15 and len(fast) >= 0.9 * len(latencies) and max(latencies) < 5, sorted(latencies)[-5:]
+    assert len(latencies) >= 50 and percentile(latencies, 0.99) < 1.0, sorted(latencies)[-5:]
 
 
 def test_64_clients_get_every_answer(front):
-    """64 clients, each from its own address, a request every 0.1 s for 6 s over the mixed set: all 200."""
+    """64 clients, each from its own address, a request every 0.1 s for 30 s over the mixed set: all 200, none
+    timed out (10 s), p99 < 1 s."""
     with Load(front.port, MIXED, clients=64, pause=0.1, timeout=10) as load:
-        time.sleep(6)
+        time.sleep(30)
     seconds = [s for _, s, _ in load.results]
     assert load.statuses() == {200: len(load.results)}, \
         [(status, path) for status, _, path in load.results if status != 200][:10]
-    assert len(load.results) > 64 * 10
-    assert percentile(seconds, 0.99) < 2.0, percentile(seconds, 0.99)  # the target is 1 s on a quiet machine
+    assert len(load.results) > 64 * 50
+    assert percentile(seconds, 0.99) < 1.0, percentile(seconds, 0.99)
 
 
 def test_one_address_flooding_gets_429_in_the_error_body(front):

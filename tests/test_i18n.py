@@ -159,7 +159,7 @@ def test_catalogues_ship_with_the_code():
 # Technical pages for GIS clients and programmers, in English by design (OGC API HTML views, the API's docs)
 ENGLISH_ONLY_TEMPLATES = {"api_docs.html", "ogc_api.html", "ogc_collection.html", "ogc_collections.html",
                           "ogc_conformance.html", "ogc_item.html", "ogc_items.html", "ogc_landing.html",
-                          "ogc_schema.html"}
+                          "ogc_schema.html", "ogc_queryables.html"}
 UI_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
 

@@ -209,7 +209,7 @@ def test_about_page_sources_and_live_quality(client, lang, words):
     ("/areas/0105?year=20x9", 400, 'year was "20x9"; expected a year from 2014 to 2019, or a range such as 2014-2019'),
     ("/areas?lang=fr", 400, 'lang was "fr"; expected km or en'),
     ("/?layer=roads", 400, 'layer was "roads"; expected one of project_points, project_count, expenditure, '
-                           "budget_vs_actual"),
+                           "budget_vs_actual, budget_by_area"),
 ])
 def test_error_pages_say_why(client, url, status, message):
     response = client.get(url)
