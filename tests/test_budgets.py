@@ -365,5 +365,5 @@ def test_the_budget_csv_neutralises_formulas():
     text = budget_files.write_budget_csv([record], "en").decode("utf-8-sig")
     row = next(csv.DictReader(io.StringIO(text)))
     assert (row["Area (English)"], row["Area (Khmer)"], row["Line (English)"], row["Line (Khmer)"]) == (
-        "'=HYPERLINK(\"http://x\")", "'+ចង្ហា", "'@SUM(A1)", "'-1")
+        "'=HYPERLINK(\"http://x\")", "'+ចង្ហា", "'@SUM(A1)", "-1")  # a plain number is no formula (csv_cells)
     assert (row["Approved (riel)"], row["Actual (riel)"], row["Sample data"]) == ("5", "0", "false")

@@ -68,6 +68,7 @@ def test_cacheable_answers_come_from_the_front(front):
     assert second.body == first.body and second.headers["etag"] == first.headers["etag"]
     static = get(front.port, "/static/js/map-page.js", headers={"Accept-Encoding": "gzip"})
     assert (static.status, static.headers.get("content-encoding")) == (200, "gzip")  # gzip_static, precompressed
+    assert static.headers["x-content-type-options"] == "nosniff"  # the front serves it, with the app's headers
 
 
 def test_idle_and_trickling_connections_do_not_hold_the_service(front):

@@ -34,7 +34,6 @@ TITLE = {"km": "ថវិការបស់ស្រុក និងឃុំ �
          "en": "District and commune budgets 2014-2019 (revenue by source, expenditure by line)"}
 DESCRIPTION = {"km": "ថវិកាអនុម័ត និងជាក់ស្តែង (រៀល) របស់ស្រុក និងឃុំនីមួយៗ តាមឆ្នាំ",
                "en": "Approved and actual amounts (riel) of every district's and commune's budget, per fiscal year."}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": downloads.XLSX_MIMETYPE, "json": "application/json"}
 
 
@@ -42,16 +41,10 @@ def header(field, lang):
     return FIELDS[field].header_km if lang == "km" else FIELDS[field].header_en
 
 
-def neutralise(value):
-    """A text cell a spreadsheet would read as a formula gets a leading apostrophe (OWASP's CSV injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def write_budget_csv(records, lang):
-    """The one CSV writer of budgets: header row in ``lang``, one row per line, codes as stored."""
-    rows = ([neutralise(downloads.csv_value(record[field])) for field in RECORD_FIELDS] for record in records)
+    """The one CSV writer of budgets: header row in ``lang``, one row per line, codes as stored (every cell
+    neutralised against formulas by ``downloads.csv_bytes``, as in every CSV of the service)."""
+    rows = ([downloads.csv_value(record[field]) for field in RECORD_FIELDS] for record in records)
     return downloads.csv_bytes([header(field, lang) for field in RECORD_FIELDS], rows)
 
 
