@@ -4,9 +4,8 @@ their columns, JSON Schema types and enums; ``sortby`` (+/- property names, as O
 from mapservice.read.cql2 import Queryable
 from mapservice.read.filters import FilterError
 from mapservice.store import vocabulary
-from mapservice.store.models import AdminArea, Project
+from mapservice.store.models import JOIN_STATUSES, PRECISIONS, AdminArea, Project
 
-JOIN_STATUSES = ("agree", "conflict", "code_only", "point_only", "unmatched")
 JSON_TYPES = {"integer": {"type": "integer"}, "number": {"type": "number"}, "string": {"type": "string"},
               "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"}}
 
@@ -37,7 +36,7 @@ def _project_queryables():
         q("commune_code", p.commune_code, "string", "Commune code (6 digits)"),
         q("village_code", p.village_code, "string", "Village code (8 digits), when stated"),
         q("join_status", p.join_status, "string", "How the stated code and the point agreed", JOIN_STATUSES),
-        q("location_precision", p.location_precision, "string", "exact or commune", ("exact", "commune")),
+        q("location_precision", p.location_precision, "string", "exact or commune", PRECISIONS),
         q("is_sample", p.is_sample, "boolean", "SAMPLE data, not real records"),
         q("geometry", p.geom, "geometry", "The project's point (CRS84)"),
     ]
