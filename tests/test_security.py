@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mapservice.formats.csv_cells import neutralise_cell
 from mapservice.ingest.records import is_web_url
-from mapservice.web.security import content_security_policy, script_hash
+from mapservice.web.security import content_security_policy
 from tests.test_pages import load_projects, make_client
 
 PAGES = ["/", "/about", "/data", "/areas", "/areas/01", "/projects/OC-2015-01", "/api/v1/docs", "/ogc?f=html",
@@ -43,15 +43,39 @@ def test_every_response_carries_the_headers(client):
         assert response.headers.get("X-Frame-Options") == (None if path in EMBEDDABLE else "SAMEORIGIN"), path
 
 
-def test_the_only_inline_script_is_the_map_scaffold_allowed_by_its_hash(client):
-    for path in ("/", "/embed", "/projects/OC-2015-01", "/areas/01"):
+def test_no_page_carries_an_inline_script_the_map_scaffold_is_a_url(client):
+    for path, kind in (("/", "page"), ("/embed", "embed"), ("/projects/OC-2015-01", "marker"), ("/areas/01", "page")):
         response = client.get(path)
         html = response.get_data(as_text=True)
-        inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
-        assert len(inline) == 1 and "L.map(" in inline[0], path
-        assert directives(response)["script-src"] == f"'self' {script_hash(inline[0])}", path
+        assert directives(response)["script-src"] == "'self'", path  # no hash, no 'unsafe-inline'
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.DOTALL)
+        run = [(attributes, text) for attributes, text in scripts if 'type="application/json"' not in attributes]
+        assert run and all(' src="/' in attributes and not text.strip() for attributes, text in run), path
         assert not re.search(r"\son[a-z]+=", html), path  # no inline event handlers either
         assert "javascript:" not in html, path
+        src = re.search(r'<script src="(/maps/scaffold\.js\?[^"]+)"', html).group(1).replace("&amp;", "&")
+        assert f"kind={kind}" in src, path
+        script = client.get(src)
+        assert script.status_code == 200 and script.mimetype == "text/javascript", path
+        text = script.get_data(as_text=True)
+        assert 'var map = L.map("map"' in text, path
+        assert ("L.circleMarker(" in text) is (kind == "marker"), path
+        assert ("gestureHandling" in text) is (kind == "embed"), path
+        assert client.get(src).get_data(as_text=True) == text, path  # the same URL, the same script: cacheable
+
+
+def test_the_scaffold_script_is_where_the_url_says_and_refuses_a_bad_position(client):
+    text = client.get("/maps/scaffold.js?kind=marker&lat=11.5&lon=104.9&zoom=13&lang=en").get_data(as_text=True)
+    assert "center: [11.5, 104.9]" in text and re.search(r"L\.circleMarker\(\s*\[11\.5, 104\.9\]", text)
+    assert '"zoom": 13' in text
+    embed = client.get("/maps/scaffold.js?kind=embed&lat=12&lon=105&zoom=7&lang=en").get_data(as_text=True)
+    assert "Use two fingers to move the map" in embed
+    for query, named in (("kind=page&lat=91&lon=104&zoom=7", "lat"), ("kind=page&lat=12&lon=104&zoom=7.5", "zoom"),
+                         ("kind=script&lat=12&lon=104&zoom=7", "kind"), ("kind=page&lat=12&lon=104", "zoom"),
+                         ("kind=page&lat=12&lon=104&zoom=7&lang=fr", "lang")):
+        response = client.get(f"/maps/scaffold.js?{query}")
+        assert response.status_code == 400, query
+        assert named in response.get_data(as_text=True), query
 
 
 def test_policy_text():

@@ -6,11 +6,12 @@ Data never goes into the map page: its JS modules fetch the API."""
 import html
 
 import folium
-from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from folium.template import Template
 from markupsafe import Markup
 
 from layers import REGISTRY
+from mapservice.read.filters import FilterError
 from mapservice.read.mapstate import CAMBODIA, DEFAULT_LAYER, MAP_LAYERS, parse_map_state
 from mapservice.store import vocabulary
 from mapservice.web import i18n, social
@@ -79,27 +80,55 @@ class ScaffoldMap(folium.Map):
         return "map"
 
 
-def scaffold(lat, lon, zoom, label, extra_js=(), extra_css=(), children=(), **options):
-    """Header, body and script of a Leaflet map built by folium with our vendored files (never a CDN) and,
-    when configured, the basemap; the documented Flask embedding of folium."""
+SCAFFOLD_KINDS = ("page", "embed", "marker")  # the map page's, the embed's (gesture handling), a mini map's point
+GESTURE_HANDLING = "vendor/leaflet-gesture-handling/leaflet-gesture-handling.min"
+
+
+def scaffold(lat, lon, zoom, label, kind="page"):
+    """Header and container of a folium map, and the URL of its script (``/maps/scaffold.js``, which folium renders
+    from the same arguments): pages carry no inline script, the policy is ``script-src 'self'``."""
+    parts = render_scaffold(lat, lon, zoom, kind, label)
+    src = url_for("maps.scaffold_script", kind=kind, lat=lat, lon=lon, zoom=zoom, lang=i18n.current_language())
+    return {"header": parts["header"], "html": parts["html"], "src": src}
+
+
+def render_scaffold(lat, lon, zoom, kind, label=""):
+    """Header, body and script of a Leaflet map built by folium with our vendored files (never a CDN) and, when
+    configured, the basemap; ``kind`` "embed" adds gesture handling, "marker" a project's point at the centre.
+    The documented Flask embedding of folium, its elements named so the same arguments give the same script."""
+    options = {}
+    extra_js, extra_css = [], []
+    if kind == "embed":
+        text = {"touch": i18n.gettext("Use two fingers to move the map"),
+                "scroll": i18n.gettext("Use ctrl + scroll to zoom the map"),
+                "scrollMac": i18n.gettext("Use ⌘ + scroll to zoom the map")}
+        extra_js = [("gesture_handling", url_for("static", filename=GESTURE_HANDLING + ".js"))]
+        extra_css = [("gesture_handling_css", url_for("static", filename=GESTURE_HANDLING + ".css"))]
+        options = {"gestureHandling": True, "gestureHandlingOptions": {"text": text, "duration": 1500}}
     m = ScaffoldMap(location=[lat, lon], zoom_start=zoom, tiles=None, minZoom=5, maxZoom=18, **options)
-    for child in children:
-        child.add_to(m)
+    if kind == "marker":
+        _named(project_marker(lat, lon), "project").add_to(m)
     m.label = label
     m.default_js = [("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js")), *extra_js]
     m.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css")), *extra_css]
     basemap = current_app.config["MAPSERVICE_BASEMAP_URL"]
     if basemap:
         attribution = current_app.config["MAPSERVICE_BASEMAP_ATTRIBUTION"] or html.escape(basemap.split("/")[2])
-        folium.TileLayer(tiles=basemap, attr=attribution, name="basemap", max_zoom=19).add_to(m)
+        _named(folium.TileLayer(tiles=basemap, attr=attribution, name="basemap", max_zoom=19), "basemap").add_to(m)
     root = m.get_root()
     root.render()
     return {part: Markup(getattr(root, part).render()) for part in ("header", "html", "script")}
 
 
-def project_marker(record):
+def _named(element, name):
+    """A folium element whose JS variable is ``name`` rather than a random one (the script stays cacheable)."""
+    element._id = name
+    return element
+
+
+def project_marker(lat, lon):
     """The one point a project page's mini map carries (the page's own record; no other data)."""
-    return folium.CircleMarker([record["lat"], record["lon"]], radius=9, color="#7a3300", weight=2,
+    return folium.CircleMarker([lat, lon], radius=9, color="#7a3300", weight=2,
                                fill_color=POINT_COLOR, fill_opacity=0.9, class_name="project-marker")
 
 
@@ -107,16 +136,24 @@ def state_scaffold(state, embed=False):
     """The scaffold of the map page or the embed, opened where the URL says (else on Cambodia)."""
     lat, lon = (state.lat, state.lon) if state.lat is not None else (CAMBODIA["lat"], CAMBODIA["lon"])
     zoom = CAMBODIA["zoom"] if state.zoom is None else state.zoom
-    if not embed:
-        return scaffold(lat, lon, zoom, i18n.gettext("Map of infrastructure projects"))
-    text = {"touch": i18n.gettext("Use two fingers to move the map"),
-            "scroll": i18n.gettext("Use ctrl + scroll to zoom the map"),
-            "scrollMac": i18n.gettext("Use ⌘ + scroll to zoom the map")}
-    static = "vendor/leaflet-gesture-handling/leaflet-gesture-handling.min"
-    return scaffold(lat, lon, zoom, i18n.gettext("Map of infrastructure projects"),
-                    extra_js=[("gesture_handling", url_for("static", filename=static + ".js"))],
-                    extra_css=[("gesture_handling_css", url_for("static", filename=static + ".css"))],
-                    gestureHandling=True, gestureHandlingOptions={"text": text, "duration": 1500})
+    return scaffold(lat, lon, zoom, i18n.gettext("Map of infrastructure projects"), "embed" if embed else "page")
+
+
+@blueprint.get("/maps/scaffold.js")
+def scaffold_script():
+    """The script of a page's folium scaffold (``var map = L.map(...)``), from the position in the URL (the map
+    state's rule) and the kind of map; the same URL always gives the same script."""
+    kind = request.args.get("kind", "")
+    if kind not in SCAFFOLD_KINDS:
+        raise FilterError("kind", kind, f"one of {', '.join(SCAFFOLD_KINDS)}")
+    position = {name: request.args.get(name, "") for name in ("lat", "lon", "zoom")}
+    missing = [name for name, value in position.items() if not value.strip()]
+    if missing:
+        raise FilterError(missing[0], "", "lat, lon and zoom of the map")
+    state = parse_map_state(position, g.snapshot.area_codes, current_app.config["MAPSERVICE_FIRST_YEAR"],
+                            current_app.config["MAPSERVICE_LAST_YEAR"])
+    script = render_scaffold(state.lat, state.lon, state.zoom, kind)["script"]
+    return Response(script, mimetype="text/javascript")
 
 
 def page_config(state):

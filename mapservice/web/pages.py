@@ -69,7 +69,7 @@ def project(project_id):
     record = projects.get_project(g.session, project_id) or abort(
         404, gettext('Project "%(id)s" does not exist.', id=project_id))
     scaffold = maps.scaffold(record["lat"], record["lon"], 13, gettext("Where the project is"),
-                             children=[maps.project_marker(record)]) if record["lat"] is not None else None
+                             "marker") if record["lat"] is not None else None
     return render_template("project.html", project=record, scaffold=scaffold, labels=LABELS,
                            vocabulary=maps.vocabulary_labels(), social=social.project_card(record))
 

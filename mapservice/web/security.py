@@ -1,15 +1,12 @@
 """The security headers of every response, set in one place (an after_request hook of ``create_app``).
 
-Scripts come only from this origin (``script-src 'self'``, no 'unsafe-inline'). The one script a page carries
-inline is folium's generated map scaffold (``var map = L.map(...)``, which depends on the URL's map state); the
-template hands it to ``inline_script``, which allows exactly that text by its SHA-256 hash in this response's
-policy. Every other page script is a file in ``static/js``. Pages may be framed only by this site, except the
-routes made to be embedded or read by other sites (``/embed``, the tiles, the API), which any site may frame."""
-import base64
-import hashlib
-
-from flask import g, request
-from markupsafe import Markup
+Scripts come only from this origin (``script-src 'self'``, no 'unsafe-inline', no hashes): pages carry no inline
+script or handler. Every page script is a file in ``static/js``, and folium's generated map scaffold
+(``var map = L.map(...)``, which depends on the map's position) is served from ``/maps/scaffold.js``
+(``web/maps.py``). The pages' JSON data blocks (``<script type="application/json">``) are data, never run. Pages may
+be framed only by this site, except the routes made to be embedded or read by other sites (``/embed``, the tiles,
+the API), which any site may frame."""
+from flask import request
 
 from mapservice.ingest.records import is_web_url
 
@@ -37,38 +34,22 @@ HEADERS = {
 }
 
 
-def script_hash(text):
-    """The CSP source that allows exactly this inline script text."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
-
-
-def inline_script(text):
-    """A ``<script>`` element for generated code, allowed by its hash in this response's policy (Jinja global)."""
-    text = str(text)
-    g.setdefault("inline_script_hashes", []).append(script_hash(text))
-    return Markup("<script>") + Markup(text) + Markup("</script>")
-
-
 def is_embeddable(path, mimetype="application/json"):
     """What other sites may put in an iframe or read: the embed, and the tiles and API documents (not the API's
     HTML documentation page)."""
     return path == "/embed" or (path.startswith(EMBEDDABLE_PREFIXES) and mimetype != "text/html")
 
 
-def content_security_policy(path, mimetype="text/html", script_hashes=()):
-    """The policy text for a response to ``path`` that carries inline scripts of the given hashes."""
+def content_security_policy(path, mimetype="text/html"):
+    """The policy text for a response to ``path`` of this type."""
     policy = dict(BASE_POLICY)
-    if script_hashes:
-        policy["script-src"] += " " + " ".join(dict.fromkeys(script_hashes))
     policy["frame-ancestors"] = "*" if is_embeddable(path, mimetype) else "'self'"
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 
 def add_security_headers(response):
     """after_request: CSP, nosniff, referrer and permissions policies (and the old X-Frame-Options for pages)."""
-    response.headers["Content-Security-Policy"] = content_security_policy(
-        request.path, response.mimetype, g.get("inline_script_hashes", ()))
+    response.headers["Content-Security-Policy"] = content_security_policy(request.path, response.mimetype)
     response.headers.update(HEADERS)
     if not is_embeddable(request.path, response.mimetype):
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -76,7 +57,6 @@ def add_security_headers(response):
 
 
 def init_app(app):
-    """Register ``inline_script`` for the templates and the headers hook."""
-    app.add_template_global(inline_script)
+    """Register the ``web_url`` filter for the templates and the headers hook."""
     app.add_template_filter(is_web_url, "web_url")
     app.after_request(add_security_headers)
