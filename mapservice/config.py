@@ -120,6 +120,15 @@ def load_config(overrides=None):
 OC4IDS_PREFIX = re.compile(r"[0-9a-z]{6}")
 
 
+def check_oc4ids_prefix(prefix):
+    """Raise ConfigError unless ``prefix`` is an OC4IDS project identifier prefix (six lower-case letters/digits);
+    the setting's check and the OC4IDS export's."""
+    if not isinstance(prefix, str) or not OC4IDS_PREFIX.fullmatch(prefix):
+        raise ConfigError(f'OC4IDS prefix "{prefix}" is not valid: it must be six lower-case letters or digits, '
+                          "such as kh7odc (the registered project identifier prefix of the publisher)")
+    return prefix
+
+
 def check_settings(config):
     """Raise ConfigError naming the first setting whose value the service cannot use."""
     try:
@@ -129,11 +138,10 @@ def check_settings(config):
     if not rate > 0:
         raise ConfigError(f'MAPSERVICE_USD_RATE was "{config["MAPSERVICE_USD_RATE"]}"; expected riel per '
                           "US dollar, a number above 0")
-    prefix = config["MAPSERVICE_OC4IDS_PREFIX"]
-    if not isinstance(prefix, str) or not OC4IDS_PREFIX.fullmatch(prefix):
-        raise ConfigError(f'MAPSERVICE_OC4IDS_PREFIX: OC4IDS prefix "{prefix}" is not valid: it must be six '
-                          "lower-case letters or digits, such as kh7odc (the registered project identifier prefix "
-                          "of the publisher)")
+    try:
+        check_oc4ids_prefix(config["MAPSERVICE_OC4IDS_PREFIX"])
+    except ConfigError as exc:
+        raise ConfigError(f"MAPSERVICE_OC4IDS_PREFIX: {exc}") from None
     if config["MAPSERVICE_FIRST_YEAR"] > config["MAPSERVICE_LAST_YEAR"]:
         raise ConfigError(f'MAPSERVICE_FIRST_YEAR ({config["MAPSERVICE_FIRST_YEAR"]}) is after '
                           f'MAPSERVICE_LAST_YEAR ({config["MAPSERVICE_LAST_YEAR"]})')

@@ -45,7 +45,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 from collections import namedtuple
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
@@ -64,13 +63,13 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT4
 from rfc3339_validator import validate_rfc3339
 
+from mapservice.config import check_oc4ids_prefix
 from mapservice.formats.csv_cells import csv_writer
 from mapservice.read.filters import project_conditions
 from mapservice.store import vocabulary
 from mapservice.store.models import AdminArea, Project
 
 PACKAGE_VERSION = "0.9"
-PREFIX_PATTERN = re.compile(r"[0-9a-z]{6}")
 PID_SCHEME, SECTOR_SCHEME, GAZETTEER_SCHEME = "KH-NCDD-PID", "KH-MAPSERVICE-SECTOR", "KH-NCDD"
 CS_FUND = {"id": "commune-sangkat-fund", "name": "Commune/Sangkat Fund"}
 SAMPLE_SUFFIX = " (SAMPLE DATA)"
@@ -93,17 +92,9 @@ REFERENCE_LISTS = {"suppliers", "tenderers"}
 OC4IDSSchema = namedtuple("OC4IDSSchema", "package project codelists validator fast")
 
 
-def check_prefix(prefix):
-    """Raise ValueError unless ``prefix`` is an OC4IDS project identifier prefix (six lower-case letters/digits)."""
-    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise ValueError(f'OC4IDS prefix "{prefix}" is not valid: it must be six lower-case letters or digits, '
-                         "such as kh7odc (the registered project identifier prefix of the publisher)")
-    return prefix
-
-
 def project_to_oc4ids(project, areas, prefix):
     """One stored project (ORM object or mapping) as an OC4IDS project; ``areas``: code -> (name_en, name_km, level)."""
-    check_prefix(prefix)
+    check_oc4ids_prefix(prefix)
     p = _record(project)
     place = _place(p, areas)
     sector = vocabulary.SECTORS.get(p["sector"])
@@ -319,7 +310,7 @@ def build_package(projects, areas, prefix, publisher_name="Open Development Camb
     ``publisher`` (name, scheme, uid, uri) replaces ``publisher_name`` when given."""
     publisher = dict(publisher or {"name": publisher_name})
     publisher_name = publisher["name"]
-    check_prefix(prefix)
+    check_oc4ids_prefix(prefix)
     items = [project_to_oc4ids(project, areas, prefix) for project in projects]
     if is_sample:
         items = [{**item, "x_isSample": True} for item in items]

@@ -4,7 +4,6 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
-from mapservice.config import ConfigError
 from mapservice.formats import oc4ids
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, filters_from_request, open_session
@@ -14,15 +13,6 @@ from mapservice.web.openapi import documented
 blueprint = Blueprint("oc4ids", __name__, url_prefix="/api/v1/oc4ids")
 blueprint.before_request(open_session)
 blueprint.teardown_request(close_session)
-
-
-@blueprint.record_once
-def check_prefix(state):
-    """Refuse to start with a prefix that would make every package invalid."""
-    try:
-        oc4ids.check_prefix(state.app.config["MAPSERVICE_OC4IDS_PREFIX"])
-    except ValueError as exc:
-        raise ConfigError(f"MAPSERVICE_OC4IDS_PREFIX: {exc}") from None
 
 
 FLAT = {"csv": ("text/csv; charset=utf-8", oc4ids.write_flat_csv),
