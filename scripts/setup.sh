@@ -33,11 +33,19 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/pip install -q --upgrade pip
+# pip runs only when pyproject.toml changed since the last install of this kind (the package is installed editable,
+# so a change of code needs none): a second scripts/run.sh starts in seconds
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ "${1:-}" = "test" ]; then
-  .venv/bin/pip install -q -e ".[test]"
-else
+  if [ ! -e "$stamp-test" ]; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e ".[test]"
+    touch "$stamp-test"
+  fi
+elif [ ! -e "$stamp-test" ] && [ ! -e "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e .
+  touch "$stamp"
 fi
 # the Khmer and English catalogues are compiled here, not committed
 if [ -d translations ]; then

@@ -1,8 +1,20 @@
-"""Whole processes, as a user runs them: the console script exits cleanly on both import orders."""
+"""Whole processes, as a user runs them: the console script exits cleanly on both import orders; scripts/run.sh
+--public starts the service run after run (killed while serving, killed during its imports, stopped)."""
+import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import DATA_DIR
+from tests.front import ROOT, free_port, wait_until
 
 ENGINE_THEN_GEOPANDAS = """
 from mapservice.config import load_config
@@ -28,3 +40,89 @@ def test_console_script_report_exits_zero(make_db, tmp_path, backend):
                              "report", "--output", str(tmp_path / "r.json")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Projects: 0 (0 sample)")
+
+
+SMALL_PROVINCE = "23"  # Kep: 1 province, 2 districts, 5 communes of the real boundaries (the full set takes minutes)
+BOUNDARY_FILES = ["boundaries/adm1_provinces/khm_adm1_provinces_2014_dissolved_from_adm3.geojson",
+                  "boundaries/adm2_districts/khm_adm2_districts_2014_dissolved_from_adm3.geojson",
+                  "boundaries/adm3_communes/khm_adm3_communes_2014_with_codes.geojson"]
+
+
+def small_data_dir(target):
+    """A data directory of one small province: its real boundaries at every level and the whole gazetteer."""
+    source = Path(DATA_DIR)
+    shutil.copytree(source / "gazetteer", target / "gazetteer")
+    for name in BOUNDARY_FILES:
+        document = json.loads((source / name).read_text(encoding="utf-8"))
+        document["features"] = [feature for feature in document["features"]
+                                if str(feature["properties"]["PROV_CODE"]) == SMALL_PROVINCE]
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(json.dumps(document), encoding="utf-8")
+    return target
+
+
+def start_run_sh(env, log):
+    """``scripts/run.sh --public`` as a user starts it, in a process group of its own (nginx and gunicorn in it)."""
+    return subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh"), "--public"], cwd=ROOT, env=env,
+                            stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def answers(port, path):
+    """The status and body of a GET through the front, or None while nothing listens."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return None
+
+
+def wait_for_service(process, port, log, timeout=300):
+    """Wait until the front answers /readyz with 200 (the boundaries and SAMPLE data imported, the app up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"scripts/run.sh exited {process.returncode}:\n{log.read_text()[-3000:]}"
+        if (answers(port, "/readyz") or (0,))[0] == 200:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"scripts/run.sh did not start the service in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process, sig):
+    """Send ``sig`` to every process of the run (Ctrl-C: SIGINT; a crash or the OOM killer: SIGKILL)."""
+    os.killpg(process.pid, sig)
+    process.wait(timeout=60)
+
+
+def test_run_sh_public_starts_the_service_again_after_a_stop_and_after_a_kill(tmp_path):
+    """The README says every step of scripts/run.sh is idempotent: run after run (killed while serving, killed during
+    its imports, stopped with Ctrl-C), each starts the service, with the same SAMPLE projects, none twice."""
+    port = free_port()
+    env = os.environ | {"MAPSERVICE_DATA_DIR": str(small_data_dir(tmp_path / "data")), "PORT": str(port),
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "SAMPLE_PROJECTS": "120"}
+    log = tmp_path / "run.log"
+
+    def served():
+        status, body = answers(port, "/api/v1/projects?limit=1")
+        assert status == 200 and json.loads(body)["total"] == 120, body[:300]
+        assert answers(port, "/?lang=en")[0] == 200
+
+    process = start_run_sh(env, log)
+    try:
+        wait_for_service(process, port, log)
+        served()
+        stop(process, signal.SIGKILL)  # the first run, killed while serving: its socket and nginx's files stay behind
+        process = start_run_sh(env, log)
+        assert wait_until(lambda: "imported 1 provinces" in log.read_text().split("schema ready")[-1], 300), \
+            log.read_text()[-3000:]
+        stop(process, signal.SIGKILL)  # the second, killed in the middle of its imports (the SAMPLE's is next)
+        process = start_run_sh(env, log)
+        wait_for_service(process, port, log)
+        served()
+        stop(process, signal.SIGINT)  # the third, stopped with Ctrl-C
+        assert process.returncode in (0, -signal.SIGINT, 130), log.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            stop(process, signal.SIGINT)
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
