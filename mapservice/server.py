@@ -10,6 +10,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from mapservice.config import PROJECT_ROOT
+from mapservice.web import security
 
 # Connections one worker accepts at a time. Without the front a slow client holds one of them; behind it (nginx
 # buffers whole requests and responses) each is a request being answered, and more wait in the listen backlog
@@ -61,7 +62,9 @@ def render_front_config(prefix, listen, sockets, **limits):
     values = FRONT_DEFAULTS | limits
     filled = {"PREFIX": str(prefix), "LISTEN": listen, "RATE": values["rate"], "BURST": values["burst"],
               "CONNECTIONS": values["connections"], "CACHE_VALID": values["cache_valid"],
-              "UPSTREAM_SERVERS": "\n".join(f"        server unix:{socket};" for socket in sockets)}
+              "UPSTREAM_SERVERS": "\n".join(f"        server unix:{socket};" for socket in sockets),
+              "SECURITY_HEADERS": "\n            ".join(f'add_header {name} "{value}" always;'
+                                                       for name, value in security.front_headers().items())}
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, value in filled.items():
         text = text.replace(f"@{name}@", str(value))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mapservice.web import security
 from tests.conftest import DATA_DIR
 from tests.front import ROOT, free_port, wait_until
 
@@ -68,12 +69,12 @@ def start_run_sh(env, log):
 
 
 def answers(port, path):
-    """The status and body of a GET through the front, or None while nothing listens."""
+    """The status, body and headers of a GET through the front, or None while nothing listens."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-            return response.status, response.read()
+            return response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        return error.code, error.read(), error.headers
     except OSError:
         return None
 
@@ -104,9 +105,14 @@ def test_run_sh_public_starts_the_service_again_after_a_stop_and_after_a_kill(tm
     log = tmp_path / "run.log"
 
     def served():
-        status, body = answers(port, "/api/v1/projects?limit=1")
+        status, body, _ = answers(port, "/api/v1/projects?limit=1")
         assert status == 200 and json.loads(body)["total"] == 120, body[:300]
         assert answers(port, "/?lang=en")[0] == 200
+        # what nginx answers itself, a static file and its 404, carries the app's headers (web/security.py)
+        for path, expected in (("/static/js/map-page.js", 200), ("/static/js/no-such.js", 404)):
+            status, _, headers = answers(port, path)
+            assert status == expected and headers["X-Frame-Options"] == "SAMEORIGIN", path
+            assert {name: headers[name] for name in security.front_headers()} == security.front_headers(), path
 
     process = start_run_sh(env, log)
     try:

@@ -56,6 +56,12 @@ def add_security_headers(response):
     return response
 
 
+def front_headers():
+    """The same headers for what the nginx front answers itself (static files, its 404, 429 and 503), filled into
+    ``deploy/nginx.conf.template`` by ``server.render_front_config``."""
+    return {"Content-Security-Policy": content_security_policy("/static/"), **HEADERS, "X-Frame-Options": "SAMEORIGIN"}
+
+
 def init_app(app):
     """Register the ``web_url`` filter for the templates and the headers hook."""
     app.add_template_filter(is_web_url, "web_url")
