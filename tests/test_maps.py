@@ -285,6 +285,8 @@ def test_html_export_of_points_at_any_zoom_and_its_limit(site, monkeypatch):
             ("layer=project_points&zoom=7", 'province was ""; expected a selection of at most 1 projects with a '
                                             "point for an HTML map (this one has 3): choose a province"),
             ("layer=project_points&province=01&district=0105", "this one has 2): choose a commune"),
+            ("layer=project_points&district=0105", 'commune was ""; expected a selection of at most 1 projects with a '
+                                                   "point for an HTML map (this one has 2): choose a commune"),
             ("layer=project_points&province=01&district=0105&commune=010501,010502",
              "this one has 2): narrow the years, the sector or the status")):
         response = site.client.get(f"/maps/view.html?{query}&lang=en")

@@ -90,8 +90,9 @@ def check_export_size(state, data):
     if REGISTRY[state.layer].kind == "points":
         projects = sum(f["properties"].get("project_count", 1) for f in features)
         if projects > MAX_EXPORT_PROJECTS:
-            narrower = next((level for level in ("province", "district", "commune") if not getattr(filters, level)),
-                            None)
+            chosen = [level for level in ("province", "district", "commune") if getattr(filters, level)]
+            narrower = {None: "province", "province": "district", "district": "commune"}.get(
+                chosen[-1] if chosen else None)  # the level below the deepest one chosen
             advice = (f"choose a {narrower}" if narrower else "narrow the years, the sector or the status") + \
                 " (or download the projects as GeoJSON or GeoPackage)"
             raise FilterError(narrower or "year", ",".join(getattr(filters, narrower)) if narrower else
