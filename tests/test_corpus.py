@@ -2,8 +2,9 @@
 `mapservice import-projects` on both databases; each refused file exits with its status and prints its message,
 and the database (already holding projects, so there is something to lose) is unchanged, byte for byte.
 
-The two files a careful import accepts are checked for what they store: a formula-like title is kept as text (and
-neutralised in every CSV the service writes), and an XLSX formula cell is read as the value Excel saved."""
+The files a careful import accepts are checked for what they store: a formula-like title is kept as text (and
+neutralised in every CSV the service writes), an XLSX formula cell is read as the value Excel saved, and a stated
+commune with a point in another keeps the money (join "conflict")."""
 import json
 from pathlib import Path
 
@@ -80,3 +81,14 @@ def test_xlsx_formula_cell_reads_its_saved_value(db):
     assert main(["--database-url", db.config["DATABASE_URL"], "import-projects",
                  str(CORPUS / "files" / "xlsx-formula-with-value.xlsx")]) == 0
     assert db.scalar("SELECT budget FROM project WHERE project_id = 'OC-2016-010501-001'") == 48_000_000
+
+
+def test_a_stated_commune_and_a_point_in_another_keep_the_stated_commune(db):
+    assert main(["--database-url", db.config["DATABASE_URL"], "import-projects",
+                 str(CORPUS / "files" / "code-point-conflict.csv")]) == 0
+    where = "FROM project WHERE project_id = 'OC-2016-010501-001'"
+    point_commune = db.scalar("SELECT commune_code FROM project WHERE project_id = 'OC-2017-010902-001'")
+    assert point_commune != "010501"  # the point lies in another commune (the third row's point, joined alone)
+    assert db.scalar(f"SELECT join_status {where}") == "conflict"
+    assert db.scalar(f"SELECT commune_code {where}") == "010501"  # the money stays with the stated commune
+    assert db.scalar(f"SELECT location_precision {where}") == "exact"  # and the point where the publisher put it

@@ -144,6 +144,8 @@ CASES = {
                                         'sheet "projects", cell M2 (Budget (riel)) holds the formula =40000000+8000000 '
                                         "without a saved value"),
     "xlsx-formula-with-value.xlsx": (xlsx_with_formula(cached=True), 0, ""),
+    # a stated commune and a point in another commune: loaded, the stated commune keeps the money (join "conflict")
+    "code-point-conflict.csv": (replaced("cs_fund,010501,,,", "cs_fund,010501,102.6051,13.4823,").encode(), 0, ""),
     "xlsx-bomb.xlsx": (xlsx_bomb(), 2, "the workbook unpacks to 4"),
     "xlsx-not-a-zip.xlsx": (b"PK\x03\x04 this is not a workbook", 2, "not a readable XLSX workbook"),
     "json-deeply-nested.json": (nested_json(20_000).encode(), 2, "JSON nested too deeply (more than 64 levels)"),
