@@ -12,7 +12,7 @@ from layers import REGISTRY
 from mapservice.web import exports
 from mapservice.read.filters import FilterError
 from mapservice.read.mapstate import MapState, parse_map_state, shown_level
-from tests.test_pages import client, load_projects, make_client, site  # noqa: F401 (fixtures)
+from tests.test_pages import client, load_projects, make_client, scaffold_script, site  # noqa: F401 (fixtures)
 
 AREA_CODES = {"01", "0105", "010501", "18"}
 
@@ -120,7 +120,8 @@ def test_map_page_references_only_local_assets(site):
     assert [url for url in elements.urls if re.match(r"(https?:)?//", url)] == []
     assert re.findall(r"https?://[^\s\"'<>]+", page) == []
     scripts = [a["src"] for tag, a in elements.tags if tag == "script" and "src" in a]
-    assert scripts == ["/static/vendor/leaflet/leaflet.js", "/static/js/map-page.js"]
+    assert scripts == ["/static/vendor/leaflet/leaflet.js", "/maps/scaffold.js?kind=page&lat=12.6&lon=104.9&zoom=7&lang=km",
+                       "/static/js/map-page.js"]
     for url in scripts + [a["href"] for tag, a in elements.tags if tag == "link" and a.get("rel") == "stylesheet"]:
         assert site.client.get(url).status_code == 200, url
     # no dataset goes into the page: the modules fetch the API
@@ -131,8 +132,9 @@ def test_the_configured_basemap_is_the_only_other_host(site):
     client = make_client(site.db, MAPSERVICE_BASEMAP_URL="https://tiles.example.org/{z}/{x}/{y}.png",
                          MAPSERVICE_BASEMAP_ATTRIBUTION="&copy; Example")
     page = without_card(client.get("/?lang=en").get_data(as_text=True))
-    assert set(re.findall(r"https?://[^/\s\"'<>]+", page)) == {"https://tiles.example.org"}
-    assert 'L.tileLayer(\n                "https://tiles.example.org/{z}/{x}/{y}.png"' in page
+    script = scaffold_script(client, page)
+    assert set(re.findall(r"https?://[^/\s\"'<>]+", page + script)) == {"https://tiles.example.org"}
+    assert 'L.tileLayer(\n                "https://tiles.example.org/{z}/{x}/{y}.png"' in script
 
 
 CONTRACT_IDS = {
@@ -178,7 +180,7 @@ def test_map_page_restores_the_state_of_its_url(site):
     assert (elements.by_id["year-from"][1]["value"], elements.by_id["year-to"][1]["value"]) == ("2016", "2016")
     assert "hidden" not in elements.by_id["table-view"][1]
     assert re.search(r'var map = L\.map\("map", \{center: \[13\.5, 103\.0\], crs: L\.CRS\.EPSG3857,\s*\.\.\.\{\s*"zoom": 9',
-                     page)
+                     scaffold_script(site.client, page))
     png = elements.by_id["download-png"][1]["href"]
     assert png == ("/maps/view.png?lang=en&layer=project_points&level=district&year=2016&province=01&sector=well"
                    "&status=completion&eia_required=no&lat=13.5&lon=103.0&zoom=9&view=table")
@@ -196,10 +198,12 @@ def test_embed_page_is_one_layer_with_minimal_chrome(site, lang):
     scripts = [a["src"] for tag, a in elements.tags if tag == "script" and "src" in a]
     assert scripts == ["/static/vendor/leaflet/leaflet.js",
                        "/static/vendor/leaflet-gesture-handling/leaflet-gesture-handling.min.js",
+                       f"/maps/scaffold.js?kind=embed&lat=12.6&lon=104.9&zoom=7&lang={lang}",
                        "/static/vendor/iframe-resizer/iframeResizer.contentWindow.min.js", "/static/js/embed-page.js"]
-    assert '"gestureHandling": true' in page
+    script = scaffold_script(site.client, page)
+    assert '"gestureHandling": true' in script
     touch = {"km": "ប្រើម្រាមដៃពីរ ដើម្បីរំកិលផែនទី", "en": "Use two fingers to move the map"}[lang]
-    assert json.loads(re.search(r'"touch": ("[^"]*")', page).group(1)) == touch
+    assert json.loads(re.search(r'"touch": ("[^"]*")', script).group(1)) == touch
     assert [url for url in elements.urls if re.match(r"(https?:)?//", url)] == []
     assert 'href="/?lang=' in page  # "open the full map" keeps the state
     assert "mapservice:height" in site.client.get("/static/js/embed-page.js").get_data(as_text=True)
