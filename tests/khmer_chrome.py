@@ -9,7 +9,7 @@ import re
 ALLOWED_PHRASES = ("Open Development Cambodia", "CC BY 4.0", "CC BY", "iframe-resizer", "Leaflet.GestureHandling",
                    "Fiscal Data Package", "Frictionless")
 ALLOWED_WORDS = {
-    "geoBoundaries", "Leaflet", "OpenStreetMap", "NCDD", "Excel", "LibreOffice",  # proper names
+    "geoBoundaries", "Leaflet", "OpenStreetMap", "NCDD", "Excel", "LibreOffice", "QGIS", "GDAL",  # proper names
     "CSV", "XLSX", "GeoJSON", "GeoPackage", "JSON", "OpenAPI", "OC4IDS", "PDF", "A4",  # file formats, standards
     "ctrl", "km",                                                          # a key name, a unit
     "EIA", "PID", "API",                                                   # abbreviations, explained (below)

@@ -254,7 +254,7 @@ def test_api_csv_and_xlsx_give_the_imported_numbers(budget_site):
     assert {(r["Area code"], int(r["Fiscal year"]), r["Kind"], r["Line code"]): (int(r["Approved (riel)"]),
             int(r["Actual (riel)"])) for r in rows} == {k: v for k, v in imported().items() if k[1] == 2016}
     khmer = client.get("/api/v1/budgets?format=csv&lang=km&level=commune").get_data(as_text=True)
-    assert khmer.splitlines()[0].lstrip("\ufeff").startswith("លេខកូដតំបន់,កម្រិត")
+    assert khmer.splitlines()[0].lstrip("\ufeff").startswith('"លេខកូដតំបន់","កម្រិត"')  # text quoted
     assert len(khmer.splitlines()) == 1 + 5  # the commune 010501's five lines
     book = openpyxl.load_workbook(io.BytesIO(client.get("/api/v1/budgets?format=xlsx&lang=en").data))
     sheet = list(book["budgets"].iter_rows(values_only=True))

@@ -380,4 +380,4 @@ def test_writers_without_a_database_formula_text_and_unlocated_projects(tmp_path
     assert [(g.x, g.y) if g is not None else None for g in frame.geometry] == [(104.123457, 11.5), None]
     assert list(frame["title_km"].fillna("")) == ["ផ្លូវ", ""]
     assert downloads.write_csv(records, "en", meta).decode("utf-8").splitlines()[1].startswith(
-        'P1,,,ផ្លូវ,"\'=HYPERLINK(""x"")",')  # neutralised: a spreadsheet shows it as text
+        '"P1",,,"ផ្លូវ","\'=HYPERLINK(""x"")",')  # text quoted; neutralised: a spreadsheet shows it as text

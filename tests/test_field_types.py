@@ -13,6 +13,7 @@ from mapservice.read.projects import RECORD_FIELDS
 from tests.test_ogc import ROWS, run, server  # noqa: F401 (fixtures)
 
 FIELDS = [f for f in RECORD_FIELDS if f not in ("lon", "lat")]
+CSV_OPTIONS = ["-oo", "AUTODETECT_TYPE=YES", "-oo", "QUOTED_FIELDS_AS_STRING=YES", "-oo", "EMPTY_STRING_AS_NULL=YES"]
 MONEY = ("budget", "contract_value", "expenditure", "cs_fund", "local_contribution")
 # GDAL's names -> one kind: Integer and Integer64 are both whole numbers (GDAL picks by the values' size)
 KINDS = {"Integer": "whole", "Integer64": "whole", "Real": "real", "String": "text", "Date": "date",
@@ -48,7 +49,7 @@ def test_every_format_gives_every_field_the_same_type(server, tmp_path):
     for fmt in ("csv", "xlsx", "geojson", "gpkg"):
         path = tmp_path / f"projects.{fmt}"
         run("curl", "-sSf", "-o", str(path), f"{site}/api/v1/downloads/projects.{fmt}?lang=en")
-        options = ["-oo", "AUTODETECT_TYPE=YES", "-oo", "EMPTY_STRING_AS_NULL=YES"] if fmt == "csv" else []
+        options = CSV_OPTIONS if fmt == "csv" else []
         kinds = gdal_kinds(str(path), *options)
         found[fmt] = {english.get(name, name): kind for name, kind in kinds.items()}
     found["ogc"] = gdal_kinds(f"OAPIF:{server}")
@@ -56,11 +57,9 @@ def test_every_format_gives_every_field_the_same_type(server, tmp_path):
                 else "whole" if f in (*MONEY, "fiscal_year", "number_of_bidders")
                 else "boolean" if f in ("eia_required", "is_sample")
                 else "real" if f == "exchange_rate" else "text" for f in FIELDS}
-    # Two known exceptions. CSV has no types: GDAL's AUTODETECT_TYPE guesses, and reads the zero-padded codes
-    # ("01", "010501") as numbers. GDAL 3.6 makes a 32-bit Integer of a JSON Schema "integer" whatever its
-    # format, which would clamp riel totals past 2^31, so OGC money is "number" with multipleOf 1 (Real).
-    codes = ("province_code", "district_code", "commune_code", "stated_code")
-    exceptions = {"csv": {f: "whole" for f in codes}, "ogc": {f: "real" for f in MONEY}}
+    # CSV has no types: GDAL guesses (AUTODETECT_TYPE); the quoted text cells keep the zero-padded codes ("01",
+    # "010501") text with QUOTED_FIELDS_AS_STRING, as docs/standards.md tells QGIS and GDAL users
+    exceptions = {}
     mismatches = {fmt: {f: (kinds.get(f), exceptions.get(fmt, {}).get(f, expected[f])) for f in FIELDS
                         if kinds.get(f) != exceptions.get(fmt, {}).get(f, expected[f])}
                   for fmt, kinds in found.items()}
@@ -73,3 +72,15 @@ def test_every_format_gives_every_field_the_same_type(server, tmp_path):
         declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(projects)")}
     assert [declared[f] for f in ("planned_start", "actual_end", "budget", "fiscal_year")] == [
         "DATE", "DATE", "INTEGER", "INTEGER"]
+
+
+def test_dataset_csv_keeps_codes_as_text(server, tmp_path):
+    """A province-by-year dataset read by GDAL: the province code text, the count a whole number."""
+    site = server.removesuffix("/ogc")
+    path = tmp_path / "dataset.csv"
+    run("curl", "-sSf", "-o", str(path), f"{site}/api/v1/datasets/projects-by-province-2016.csv")
+    info = run("ogrinfo", "-ro", "-al", *CSV_OPTIONS, str(path))
+    assert "province_code: String" in info and "project_count: Integer" in info
+    assert "province_code (String) = 01" in info
+    text = path.read_bytes().decode("utf-8-sig").splitlines()
+    assert text[0].startswith('"province_code","province_name_km"') and text[1].startswith('"01","បន្ទាយមានជ័យ"')

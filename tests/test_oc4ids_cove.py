@@ -35,9 +35,11 @@ except ImportError:
 from libcoveoc4ids.api import oc4ids_json_output  # noqa: E402
 from libcoveoc4ids.config import LibCoveOC4IDSConfig  # noqa: E402
 
-from mapservice.ingest.pipelines import import_sample  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mapservice.ingest.pipelines import import_records, import_sample  # noqa: E402
 from tests.conftest import DATA_DIR  # noqa: E402
-from tests.test_oc4ids_export import export, loaded  # noqa: E402,F401  -- `loaded` is a fixture
+from tests.test_oc4ids_export import DOLLARS, export, loaded  # noqa: E402,F401  -- `loaded` is a fixture
 
 SCHEMA_DIR = Path(DATA_DIR) / "oc4ids" / "0.9.5-dev"
 PACKAGE_SCHEMA, PROJECT_SCHEMA = "/project-package-schema.json", "/project-schema.json"
@@ -217,3 +219,21 @@ def test_cove_reports_what_is_wrong(loaded, cove):
         "projects/status": ["x_unknown"]}
     assert [check["check_id"] for check in result["conformance_checks"]] == ["invalid-project-ids"]
     assert [check["check_id"] for check in result["additional_checks"]] == ["missing-org-refs"]
+
+
+def test_amounts_in_dollars_with_their_riel_pass_cove(db, cove, schema_server):
+    """The original currency's Value with amount_KHR and exchangeRates (OCDS exchange rate extension): additional
+    fields, no error."""
+    import_records(db.sessions, db.config, pd.DataFrame([DOLLARS]), "test.csv", "template", "0" * 64)
+    result = summary(cove(export(db)), schema_server.url)
+    assert result == NO_PROBLEMS | {
+        "additional_open_codelist_values": {
+            "projects/additionalClassifications/scheme": ["KH-MAPSERVICE-SECTOR"],
+            "projects/locations/gazetteer/scheme": ["KH-NCDD"],
+        },
+        "additional_fields": result["additional_fields"],
+    }
+    assert sorted(result["additional_fields"]) == sorted(
+        (path, field, 1) for path in ("/projects/budget/amount", "/projects/completion/finalValue",
+                                      "/projects/contractingProcesses/summary/contractValue")
+        for field in ("amount_KHR", "exchangeRates"))

@@ -300,3 +300,29 @@ def test_the_whole_15k_sample_package_validates_offline(make_db):
     package = build_package(rows, areas, "kh1odc", is_sample=True)
     assert len(package["projects"]) == 15000 - len(rejected)
     assert validate_package(package, DATA_DIR) == []
+
+
+DOLLARS = {"line": 2, "project_id": "usd-1", "title_en": "Bridge in Changha", "sector": "bridge",
+           "fiscal_year": "2016", "commune_code": "010501", "currency": "USD", "budget": "25000.5",
+           "contract_value": "24000", "awarded_tenderer": "Sok Heng Construction", "expenditure": "20000"}
+
+
+def test_amounts_given_in_dollars_are_published_as_given_with_the_riel_and_rate(db, make_db, tmp_path):
+    import_records(db.sessions, db.config, pd.DataFrame([DOLLARS]), "test.csv", "template", "0" * 64)
+    first = export(db)
+    [project] = first["projects"]
+    rate = [{"currency": "KHR", "rate": 4059.0, "date": "2016-01-01T00:00:00Z",
+             "source": "MAPSERVICE_EXCHANGE_RATES: riel per USD in fiscal year 2016"}]
+    assert project["budget"]["amount"] == {"amount": 25000.5, "currency": "USD", "amount_KHR": 101477030,
+                                           "exchangeRates": rate}
+    assert project["contractingProcesses"][0]["summary"]["contractValue"] == {
+        "amount": 24000, "currency": "USD", "amount_KHR": 97416000, "exchangeRates": rate}
+    assert project["completion"]["finalValue"] == {"amount": 20000, "currency": "USD", "amount_KHR": 81180000,
+                                                   "exchangeRates": rate}
+    assert validate_package(first, DATA_DIR) == []
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(first), encoding="utf-8")
+    fresh = make_db(db.backend)
+    import_projects(fresh.sessions, fresh.config, path)  # converted again at the same rate, the original kept
+    assert fresh.rows("SELECT budget, original_currency, exchange_rate FROM project") == [(101477030, "USD", 4059.0)]
+    assert export(fresh) == first

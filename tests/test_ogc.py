@@ -114,6 +114,8 @@ def test_landing_page_conformance_and_api_definition(client):
             link("data", f"{BASE}/collections", "application/json", "feature collections"),
             link("http://www.opengis.net/def/rel/ogc/1.0/data", f"{BASE}/collections", "application/json",
                  "feature collections"),
+            link("http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", f"{BASE}/tileMatrixSets",
+                 "application/json", "tile matrix sets (OGC API - Tiles)"),
         ],
     }
     assert get_json(client, "/ogc/conformance") == {"conformsTo": [
@@ -141,8 +143,8 @@ def test_landing_page_conformance_and_api_definition(client):
     per_collection = [f"/collections/{c}{suffix}" for c in ("projects", "provinces", "districts", "communes",
                                                              "province-statistics", "district-statistics",
                                                              "commune-statistics")
-                      for suffix in ("", "/schema", "/queryables", "/items", "/items/{featureId}", "/tiles",
-                                     "/tiles/WebMercatorQuad",
+                      for suffix in ("", "/schema", "/schema.xsd", "/queryables", "/items", "/items/{featureId}",
+                                     "/tiles", "/tiles/WebMercatorQuad",
                                      "/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")]
     assert list(spec["paths"]) == ["/", "/api", "/conformance", "/collections", "/tileMatrixSets",
                                    "/tileMatrixSets/WebMercatorQuad", *per_collection]
@@ -195,6 +197,8 @@ def test_collections_one_collection_and_schema(client):
             link("items", f"{url}/items?f=html", "text/html", "Communes (2014 boundaries) (HTML)"),
             link("describedby", f"{url}/schema", "application/schema+json", "feature schema (JSON Schema)"),
             link("describedBy", f"{url}/schema", "application/schema+json", "feature schema (JSON Schema)"),
+            link("describedBy", f"{url}/schema.xsd", "application/xml",
+                 "feature schema (GML application schema, XSD)"),
             link("http://www.opengis.net/def/rel/ogc/1.0/queryables", f"{url}/queryables", "application/schema+json",
                  "queryables: what filter and sortby may name (JSON Schema)"),
             link("queryables", f"{url}/queryables", "application/json", "queryables (for GDAL up to 3.6)"),
@@ -207,13 +211,13 @@ def test_collections_one_collection_and_schema(client):
     properties = schema["properties"]["properties"]["properties"]
     assert list(properties)[:3] == ["project_id", "pid_reference", "pid_url"] and len(properties) == 44
     assert (properties["budget"], properties["fiscal_year"], properties["eia_required"], properties["actual_end"]) == (
-        {"type": "number", "multipleOf": 1, "description": "whole riel"}, {"type": "integer"}, {"type": "boolean"},
+        {"type": "integer", "format": "int64", "description": "whole riel"}, {"type": "integer"}, {"type": "boolean"},
         {"type": "string", "format": "date", "description": "ISO 8601 date, YYYY-MM-DD"})
     stats = get_json(client, "/ogc/collections/district-statistics/schema", media_type="application/schema+json")
     assert stats["properties"]["properties"]["properties"] == {
         "code": {"type": "string"}, "level": {"type": "string"}, "name_km": {"type": "string"},
         "name_en": {"type": "string"}, "parent_code": {"type": "string"}, "project_count": {"type": "integer"},
-        **{name: {"type": "number", "multipleOf": 1, "description": "whole riel"}
+        **{name: {"type": "integer", "format": "int64", "description": "whole riel"}
            for name in ("budget", "contract_value", "expenditure")}}
 
 
@@ -466,7 +470,7 @@ def test_html_pages(client):
     assert "102.3338, 10.3536, 107.6277, 14.6903" in html(client, "/ogc/collections/communes?f=html")
     assert html(client, "/ogc/conformance?f=html").count("<li><code>http://www.opengis.net/spec/") == 19
     assert "<code>GET /ogc/collections/projects/items</code>" in html(client, "/ogc/api?f=html")
-    assert "<td><code>budget</code></td><td>number (whole riel)</td>" in html(
+    assert "<td><code>budget</code></td><td>integer (whole riel)</td>" in html(
         client, "/ogc/collections/projects/schema?f=html")
     assert "<td><code>sector</code></td><td>string: Sector</td>" in html(
         client, "/ogc/collections/projects/queryables?f=html")
@@ -504,7 +508,7 @@ def run(*command):
 def test_gdal_reads_pages_and_filters_on_the_server(server, loaded, tmp_path):
     info = run("ogrinfo", "-ro", "-so", f"OAPIF:{server}", "projects")
     assert "Feature Count: 5" in info and "Geometry: Point" in info
-    assert "budget: Real" in info and "eia_required: Integer(Boolean)" in info and "actual_end: Date" in info
+    assert "budget: Integer64" in info and "eia_required: Integer(Boolean)" in info and "actual_end: Date" in info
     assert "Feature Count: 1633" in run("ogrinfo", "-ro", "-so", f"OAPIF:{server}", "communes")
     communes = tmp_path / "communes.gpkg"
     run("ogr2ogr", "-f", "GPKG", str(communes), f"OAPIF:{server}", "communes", "-oo", "PAGE_SIZE=1000")
@@ -521,7 +525,7 @@ def test_gdal_reads_pages_and_filters_on_the_server(server, loaded, tmp_path):
         "-where", "sector = 'rural_road'", "-spat", "102.7", "13.4", "103.1", "13.7")
     frame = pyogrio.read_dataframe(target)
     assert frame["project_id"].tolist() == ["BMC-2015-005", "BMC-2016-001"]
-    assert frame["title_km"].tolist()[1] == "ផ្លូវក្រួសក្រហម" and frame["budget"].tolist() == [3e7, 1.2e8]
+    assert frame["title_km"].tolist()[1] == "ផ្លូវក្រួសក្រហម" and frame["budget"].tolist() == [30000000, 120000000]
     assert [(p.x, p.y) for p in frame.geometry][1] == (102.9, 13.65)
 
 

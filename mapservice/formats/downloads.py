@@ -249,25 +249,19 @@ def about_rows(meta, lang):
 
 
 def csv_bytes(header_row, rows):
-    """CSV in UTF-8 with a byte-order mark (so Excel reads Khmer), CRLF line ends."""
+    """CSV in UTF-8 with a byte-order mark (so Excel reads Khmer), CRLF line ends, text cells quoted (so GDAL and
+    QGIS keep codes such as 01 as text with QUOTED_FIELDS_AS_STRING=YES), numbers, dates and booleans bare."""
     out = io.StringIO()
-    writer = csv_writer(out)
+    writer = csv_writer(out, quote_text=True)
     writer.writerow(header_row)
     writer.writerows(rows)
     return (BOM + out.getvalue()).encode("utf-8")
 
 
 def csv_value(value):
-    """A cell as CSV text: empty for none, true/false, ISO dates, coordinates to 6 decimals."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 6))
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    """A cell for ``csv_bytes``: coordinates and rates to 6 decimals; None, booleans, dates and numbers as they are
+    (the writer writes them bare: empty, true/false, ISO dates)."""
+    return round(value, 6) if isinstance(value, float) else value
 
 
 def write_csv(records, lang, meta=None):

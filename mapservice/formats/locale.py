@@ -1,6 +1,7 @@
 """Numbers, money (riel and US dollars) and dates as each language writes them (Babel's CLDR data), the
 catalogue's words they use, and the locale data the JS modules format with. No Flask: the language (and the
 riel-per-dollar rate) are arguments, so files and pictures built outside a request format the same way."""
+import json
 from functools import lru_cache
 
 from babel import Locale, dates, numbers, support
@@ -114,6 +115,20 @@ def format_date(value, language):
 def format_percent(value, language):
     """A share as a percentage for the locale ("87%")."""
     return MISSING if value is None else numbers.format_percent(value, locale=language)
+
+
+def original_amounts(record, language):
+    """field -> "given as $25,000.50 (4,059.5 riel per US Dollar)" for each amount of a record that was given in
+    another currency than riel (its ``original_currency``, ``exchange_rate`` and ``original_amounts`` JSON)."""
+    currency, given = record.get("original_currency"), record.get("original_amounts")
+    if not currency or currency == "KHR" or not given:
+        return {}
+    words = catalogue(language).gettext("given as %(amount)s (%(rate)s riel per %(unit)s)")
+    rate = format_number(record["exchange_rate"], language, digits=4)
+    unit = numbers.get_currency_name(currency, locale=language)
+    return {field: words % {"amount": numbers.format_currency(amount, currency, locale=language), "rate": rate,
+                            "unit": unit}
+            for field, amount in (json.loads(given) if isinstance(given, str) else given).items()}
 
 
 def rate_note(language, rate):

@@ -18,7 +18,9 @@ fiscal_year                                                 budget.requestDate =
 planned_start / planned_end                                 period.startDate / endDate
 actual_start / actual_end                                   implementationPeriod.startDate / endDate
 actual_end / expenditure                                    completion.endDate / completion.finalValue
-budget                                                      budget.amount {amount, currency}
+budget                                                      budget.amount {amount, currency}; given in another
+                                                            currency: that amount and currency, with amount_KHR
+                                                            and exchangeRates (as every Value below)
 cs_fund / local_contribution                                budget.budgetBreakdowns[0].budgetBreakdown[],
                                                             sourceParty "Commune/Sangkat Fund" / "... community
                                                             (local contribution)"
@@ -194,9 +196,21 @@ def _parties(p, place, supplier):
     return parties
 
 
-def _money(amount, currency):
-    """An OC4IDS Value, or None without an amount."""
-    return None if amount is None else {"amount": int(amount), "currency": currency or "KHR"}
+def _money(p, field):
+    """The OC4IDS Value of one amount of the project, or None without it. An amount given in another currency is
+    published as given (amount and currency), with the riel it was converted to as ``amount_KHR`` and the rate used
+    in ``exchangeRates`` (the OCDS exchange rate extension's fields and convention); the reader converts it again."""
+    riel = p[field]
+    if riel is None:
+        return None
+    original = json.loads(p["original_amounts"]).get(field) if p["original_amounts"] else None
+    if original is None or not p["original_currency"]:
+        return {"amount": int(riel), "currency": p["currency"] or "KHR"}
+    year = p["fiscal_year"]
+    rate = {"currency": "KHR", "rate": p["exchange_rate"], "date": f"{year}-01-01T00:00:00Z" if year else None,
+            "source": f"MAPSERVICE_EXCHANGE_RATES: riel per {p['original_currency']} in fiscal year {year}"}
+    return {"amount": original, "currency": p["original_currency"], "amount_KHR": int(riel),
+            "exchangeRates": [_prune(rate)]}
 
 
 def _timestamp(value):
@@ -213,17 +227,17 @@ def _period(start, end):
 
 def _budget(p, place):
     """The planned budget, the fiscal year (as requestDate) and the sources of funds."""
-    year, currency = p["fiscal_year"], p["currency"]
+    year = p["fiscal_year"]
     year_period = {"startDate": f"{year}-01-01T00:00:00Z", "endDate": f"{year}-12-31T00:00:00Z"} if year else None
-    sources = [(CS_FUND, p["cs_fund"], "Commune/Sangkat Fund share"),
-               (place["community"], p["local_contribution"], "Local contribution")]
-    items = [{"id": party["id"], "description": text, "amount": _money(amount, currency),
+    sources = [(CS_FUND, "cs_fund", "Commune/Sangkat Fund share"),
+               (place["community"], "local_contribution", "Local contribution")]
+    items = [{"id": party["id"], "description": text, "amount": _money(p, field),
               "sourceParty": _reference(party), "period": year_period}
-             for party, amount, text in sources if amount is not None]
+             for party, field, text in sources if p[field] is not None]
     return {
         "description": (f"Budget of fiscal year {year}; requestDate is the first day of that fiscal year, "
                         "not the day the budget was requested.") if year else None,
-        "amount": _money(p["budget"], currency),
+        "amount": _money(p, "budget"),
         "requestDate": year_period and year_period["startDate"],
         "budgetBreakdowns": [{"id": "sources", "description": "Sources of funds", "budgetBreakdown": items}]
         if items else None,
@@ -235,7 +249,7 @@ def _completion(p):
     unfinished = p["expenditure"] is not None and p["status"] != "completion"
     return {
         "endDate": _timestamp(p["actual_end"]),
-        "finalValue": _money(p["expenditure"], p["currency"]),
+        "finalValue": _money(p, "expenditure"),
         "finalValueDetails": "Expenditure reported so far; the project is not recorded as completed."
         if unfinished else None,
     }
@@ -267,7 +281,7 @@ def _contracting_processes(p, supplier):
             "title": p["title_en"] or p["title_km"],
             "tender": {"numberOfTenderers": p["number_of_bidders"]},
             "suppliers": [supplier] if supplier else None,
-            "contractValue": _money(p["contract_value"], p["currency"]),
+            "contractValue": _money(p, "contract_value"),
         },
     }]
 
@@ -397,8 +411,9 @@ def _compile_fast(checked, project):
         if uri != PROJECT_SCHEMA_URI:
             raise NoSuchResource(ref=uri)  # every schema is local: never a download
         return project
+    # use_default=False: validating must not write the schema's defaults ("language": "en") into the package
     return fastjsonschema.compile(checked, handlers={"https": local, "http": local},
-                                  formats={"date-time": validate_rfc3339})
+                                  formats={"date-time": validate_rfc3339}, use_default=False)
 
 
 def _refuse_retrieval(uri):

@@ -24,6 +24,7 @@ from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Pr
 
 GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
 JSON_SCHEMA = "application/schema+json"
+XML = "application/xml"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = crs_systems.CRS84
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
@@ -423,6 +424,7 @@ def landing_page(base, fmt):
                  "conformance classes implemented"),
             link(f"{base}/collections", "data", JSON, "feature collections"),
             link(f"{base}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON, "feature collections"),
+            link(f"{base}/tileMatrixSets", ogc_tiles.TILING_SCHEMES, JSON, "tile matrix sets (OGC API - Tiles)"),
         ],
     }
 
@@ -466,6 +468,8 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
             link(f"{url}/schema", "describedby", JSON_SCHEMA, "feature schema (JSON Schema)"),
             # GDAL 3.6's OAPIF driver compares this relation type case-sensitively as "describedBy"
             link(f"{url}/schema", "describedBy", JSON_SCHEMA, "feature schema (JSON Schema)"),
+            # GDAL takes the field types from this one when present (Integer64 money)
+            link(f"{url}/schema.xsd", "describedBy", XML, "feature schema (GML application schema, XSD)"),
             link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", JSON_SCHEMA,
                  "queryables: what filter and sortby may name (JSON Schema)"),
             link(f"{url}/queryables", "queryables", JSON, "queryables (for GDAL up to 3.6)"),
@@ -474,10 +478,11 @@ def collection_info(collection, base, extents, first_year, last_year, fmt="json"
     }
 
 
-# Property types per collection kind; any property may be null. Money is whole riel, declared "number" with
-# "multipleOf": 1: GDAL (3.6 at least) makes a 32-bit Integer field of a schema "integer", whatever its format,
-# and clamps the riel totals that pass 2^31, so "integer" would corrupt them. Dates are "format": "date" (GDAL
-# makes Date fields; with the filter classes it sends a -where on them as CQL2, not as our datetime parameter).
+# Property types per collection kind; any property may be null. Money is whole riel: "integer" with "format":
+# "int64" in the JSON Schema, xs:long in the GML application schema (formats/gml_schema.py). GDAL's OAPIF driver
+# (3.6 and later) reads the XML schema when a collection links one, and makes an Integer64 field of xs:long; of a
+# JSON Schema "integer" it makes a 32-bit Integer whatever the format, which would clamp riel totals past 2^31.
+# Dates are "format": "date" (xs:date): GDAL makes Date fields, and sends a -where on them as CQL2.
 MONEY = {"budget", "contract_value", "expenditure", "cs_fund", "local_contribution"}
 NUMBERS = {"area_km2", "exchange_rate"}
 INTEGERS = {"fiscal_year", "number_of_bidders", "project_count"}
@@ -490,13 +495,19 @@ PROPERTIES = {
 }
 
 
+def property_kind(name):
+    """The one type of a property: money, date, number, integer, boolean or string."""
+    kinds = ((MONEY, "money"), (DATE_COLUMNS, "date"), (NUMBERS, "number"), (INTEGERS, "integer"),
+             (BOOLEANS, "boolean"))
+    return next((kind for names, kind in kinds if name in names), "string")
+
+
 def _property_schema(name):
-    if name in MONEY:
-        return {"type": "number", "multipleOf": 1, "description": "whole riel"}
-    if name in DATE_COLUMNS:
+    kind = property_kind(name)
+    if kind == "money":
+        return {"type": "integer", "format": "int64", "description": "whole riel"}
+    if kind == "date":
         return {"type": "string", "format": "date", "description": "ISO 8601 date, YYYY-MM-DD"}
-    kind = "number" if name in NUMBERS else "integer" if name in INTEGERS else "boolean" if name in BOOLEANS \
-        else "string"
     return {"type": kind}
 
 

@@ -3,7 +3,7 @@ it accepts, built from the collections of ``formats/ogc.py``. No Flask here."""
 from mapservice.formats import crs as crs_systems
 from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.formats.ogc import (
-    COLLECTIONS, CRS84, DEFAULT_LIMIT, FORMATS, GEOJSON, HTML, JSON, JSON_SCHEMA, MAX_LIMIT, OPENAPI)
+    COLLECTIONS, CRS84, DEFAULT_LIMIT, FORMATS, GEOJSON, HTML, JSON, JSON_SCHEMA, MAX_LIMIT, OPENAPI, XML)
 from mapservice.formats.parameters import FILTERS, query_parameter
 from mapservice.read import cql2
 
@@ -74,6 +74,9 @@ def _collection_paths(collection):
         path: _operation(f"describe_{name}", f"Describe {collection.title}", [JSON, HTML], [F], "Data"),
         f"{path}/schema": _operation(f"get_{name}_schema", f"{collection.title}: feature schema", [JSON_SCHEMA, HTML],
                                      [F], "Data"),
+        f"{path}/schema.xsd": _operation(f"get_{name}_xml_schema", f"{collection.title}: feature schema (GML "
+                                         "application schema; GDAL reads the field types from it)", [XML], [F],
+                                         "Data"),
         f"{path}/queryables": _operation(f"get_{name}_queryables", f"{collection.title}: queryables",
                                          [JSON_SCHEMA, HTML], [F], "Data"),
         f"{path}/items": _operation(f"get_{name}_features", f"{collection.title}: features", [GEOJSON, HTML],

@@ -16,6 +16,7 @@ CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
                for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")]
 TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 JSON = "application/json"
 # the tile layer of each kind of collection: areas and statistics share their level's tiles (with the four totals)
 LEVEL_LAYERS = {"province": "provinces", "district": "districts", "commune": "communes"}

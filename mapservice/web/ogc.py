@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from mapservice.formats import crs, ogc, ogc_openapi, ogc_query, ogc_tiles, tiles
+from mapservice.formats import crs, gml_schema, ogc, ogc_openapi, ogc_query, ogc_tiles, tiles
 from mapservice.read.filters import FilterError
 from mapservice.web.api import close_session, open_session, years
 from mapservice.web.http_cache import request_key
@@ -142,6 +142,14 @@ def schema(collection_id):
     found = _collection(collection_id)
     ogc.check_parameters(request.args, ogc.allowed_parameters())
     return _render(ogc.feature_schema(found, _base()), "ogc_schema.html", ogc.JSON_SCHEMA, collection=found)
+
+
+@blueprint.get("/collections/<collection_id>/schema.xsd")
+def xml_schema(collection_id):
+    """The GML application schema of a collection's features (GDAL takes Integer64 money from it)."""
+    found = _collection(collection_id)
+    ogc.check_parameters(request.args, ("f",))
+    return Response(gml_schema.gml_schema(found), content_type=f"{ogc.XML}; charset=utf-8")
 
 
 @blueprint.get("/collections/<collection_id>/queryables")

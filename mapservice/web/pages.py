@@ -10,7 +10,7 @@ from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 
 from mapservice.config import PROJECT_ROOT
-from mapservice.formats import datasets, downloads
+from mapservice.formats import datasets, downloads, locale
 from mapservice.read import areas, mapstate, projects, quality, totals
 from mapservice.read.filters import parse_filters
 from mapservice.web import exports, i18n, maps, social
@@ -71,7 +71,8 @@ def project(project_id):
     scaffold = maps.scaffold(record["lat"], record["lon"], 13, gettext("Where the project is"),
                              "marker") if record["lat"] is not None else None
     return render_template("project.html", project=record, scaffold=scaffold, labels=LABELS,
-                           vocabulary=maps.vocabulary_labels(), social=social.project_card(record))
+                           vocabulary=maps.vocabulary_labels(), social=social.project_card(record),
+                           originals=locale.original_amounts(record, i18n.current_language()))
 
 
 @blueprint.get("/areas")
