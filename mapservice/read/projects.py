@@ -93,7 +93,8 @@ def page_rows(session, conditions, order, limit, offset, *columns):
     to their area names: the database builds JSON for the rows it returns, not for every row it sorts."""
     page = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(offset).limit(limit)
             .subquery("page"))
-    query = _with_names(sa.select(*columns).join(page, page.c.project_id == Project.project_id)).order_by(*order)
+    query = _with_names(sa.select(*columns).select_from(Project).join(page, page.c.project_id == Project.project_id))
+    query = query.order_by(*order)
     return session.execute(query).all()
 
 

@@ -37,7 +37,7 @@ AREA_CODE = {"type": "string", "pattern": r"^(KH)?(\d{2}|\d{4}|\d{6})$"}
 
 @blueprint.before_request
 def open_session():
-    g.session = current_app.extensions["session_factory"]()
+    g.session = current_app.extensions["read_session_factory"]()
     g.snapshot = current_app.extensions["data_state"].current(g.session)
 
 
