@@ -112,7 +112,7 @@ def one_client(base_url, paths):
     with requests.Session() as session:
         for path in paths:
             started = time.perf_counter()
-            session.get(base_url + path, timeout=60).raise_for_status()
+            session.get(base_url + path, headers={"Accept-Encoding": "identity"}, timeout=60).raise_for_status()
             timings.append((time.perf_counter() - started) * 1000)
     return api_load.percentile(timings, 50), api_load.percentile(timings, 99)
 
