@@ -107,3 +107,16 @@ def test_an_existing_database_gets_the_missing_indexes_at_start(db):
     engine.dispose()
     assert {"ix_project_province_year", "ix_project_district_year", "ix_project_commune_year",
             "ix_project_sector_year", "ix_project_year"} <= names
+
+
+def test_a_postgis_schema_made_after_a_spatialite_one_has_its_spatial_index(make_db):
+    """GeoAlchemy2's SQLite DDL takes the spatial indexes off the shared model: PostGIS made next must get them."""
+    spatialite, postgis = make_db("spatialite"), make_db("postgis")
+    for db in (spatialite, postgis):
+        engine = create_db_engine(db.config)
+        init_schema(engine)
+        engine.dispose()
+    assert postgis.scalar("SELECT count(*) FROM pg_indexes WHERE indexname IN ('idx_project_geom', "
+                          "'idx_admin_area_geom')") == 2
+    assert spatialite.scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('idx_project_geom', "
+                             "'idx_admin_area_geom')") == 2

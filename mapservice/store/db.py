@@ -86,14 +86,33 @@ def _create_missing_indexes(engine):
         existing = {index["name"] for table in Base.metadata.sorted_tables
                     for index in sa.inspect(conn).get_indexes(table.name)}
         missing = [index for index in wanted if index.name not in existing]
-        if not missing:
-            return
-        if not is_spatialite(engine):  # the workers of one server start together: one of them builds, once
+        if missing and not is_spatialite(engine):  # the workers of a server start together: one builds, once
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # a large table takes a while
         for index in missing:
             logger.info("creating the missing index %s on %s", index.name, index.table.name)
             conn.execute(CreateIndex(index, if_not_exists=True))
+    _create_missing_spatial_indexes(engine)
+
+
+def _create_missing_spatial_indexes(engine):
+    # GeoAlchemy2's SQLite DDL takes the spatial Index objects off the shared tables: a process that made a SpatiaLite
+    # schema first (a test session, a benchmark of both databases) would make PostGIS tables without their GiST index
+    spatial = [(table.name, column.name) for table in Base.metadata.sorted_tables for column in table.columns
+               if isinstance(column.type, Geometry) and column.type.spatial_index]
+    with engine.begin() as conn:
+        for table, column in spatial:
+            if is_spatialite(engine):
+                if conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = :name"),
+                                {"name": f"idx_{table}_{column}"}).scalar() == 0:
+                    conn.execute(sa.text("SELECT CreateSpatialIndex(:table, :column)"),
+                                 {"table": table, "column": column})
+            elif conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": f"idx_{table}_{column}"}).scalar() is None:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+                logger.info("creating the missing spatial index idx_%s_%s", table, column)
+                conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" '
+                                     f'USING gist ("{column}")'))
 
 
 def release_session(session):
