@@ -45,7 +45,10 @@ def serve(app_factory, bind, workers, threads):
     Server(app_factory, {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
                          "worker_connections": threads * CONNECTIONS_PER_THREAD, "umask": 0o111,
                          "accesslog": "-", "timeout": 120, "graceful_timeout": 10,
-                         "post_worker_init": retry_database, "control_socket_disable": True}).run()
+                         "post_worker_init": retry_database,
+                         # gunicorn >= 25.1 binds one control socket per user (~/.gunicorn/gunicorn.ctl): a second
+                         # server on the host would take it over from the first
+                         "control_socket_disable": True}).run()
 
 
 # --- the public front: nginx in front of gunicorn (deploy/nginx.conf.template, docs/deployment.md) -----------------

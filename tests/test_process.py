@@ -132,3 +132,33 @@ def test_run_sh_public_starts_the_service_again_after_a_stop_and_after_a_kill(tm
         if process.poll() is None:
             stop(process, signal.SIGINT)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+def test_two_servers_on_one_host_claim_no_shared_control_socket(make_db, tmp_path):
+    """Two `mapservice serve` of one user both run: neither takes gunicorn's per-user control socket
+    (~/.gunicorn/gunicorn.ctl), which the second would take over from the first."""
+    db = make_db("spatialite")
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"} | {"HOME": str(tmp_path)}
+    ports, servers = [free_port(), free_port()], []
+    try:
+        for port in ports:
+            servers.append(subprocess.Popen(
+                [sys.executable, "-m", "mapservice.cli", "--database-url", db.config["DATABASE_URL"], "serve",
+                 "--port", str(port), "--workers", "1", "--threads", "1"], env=env, cwd=tmp_path,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True))
+        for port in ports:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                        assert response.status == 200
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, f"no answer on port {port}"
+                    time.sleep(0.5)
+        assert all(server.poll() is None for server in servers)
+        assert not (tmp_path / ".gunicorn").exists()
+    finally:
+        for server in servers:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from layers.base import feature_collection
 from mapservice.formats import crs as crs_systems
 from mapservice.formats import ogc_query, ogc_tiles
-from mapservice.read import cql2, projects
-from mapservice.read.filters import FILTER_PARAMETERS, FilterError, parse_filters, project_conditions
+from mapservice.read import cql2, projects, sql_json
+from mapservice.read.filters import FILTER_PARAMETERS, FilterError, bbox_conditions, parse_filters, project_conditions
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
 
@@ -42,7 +42,8 @@ CONFORMANCE = [
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10000
 FORMATS = ("json", "html")
 AREA_FILTERS = ("province", "district", "commune")
-COORDINATE_DECIMALS = 6  # about 0.1 m, as RFC 7946 recommends
+COORDINATE_DECIMALS = sql_json.COORDINATE_DECIMALS
+MATCHED_LIMIT = 10_000  # numberMatched is counted up to this many projects; beyond, it is left out
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,21 @@ class ItemsQuery:
     crs: crs_systems.ReferenceSystem = crs_systems.DEFAULT
 
 
-@dataclass(frozen=True)
 class Feature:
-    """A GeoJSON feature whose geometry is kept as serialised text (polygons are large)."""
+    """A GeoJSON feature whose geometry is kept as serialised text (polygons are large), and its properties as a
+    dict or as the JSON text the database built (read only when a page is rendered in HTML)."""
 
-    id: str
-    properties: dict
-    geometry: str | None
+    __slots__ = ("_properties", "geometry", "id")
+
+    def __init__(self, id, properties, geometry):
+        self.id, self._properties, self.geometry = id, properties, geometry
+
+    @property
+    def properties(self):
+        """The properties as a dict."""
+        if isinstance(self._properties, str):
+            self._properties = json.loads(self._properties)
+        return self._properties
 
     @property
     def geometry_type(self):
@@ -126,9 +135,10 @@ class Feature:
 
     def to_json(self):
         """The feature as GeoJSON text."""
+        properties = self._properties if isinstance(self._properties, str) else json.dumps(
+            self._properties, ensure_ascii=False, separators=(",", ":"))
         return ('{"type":"Feature","id":' + json.dumps(self.id, ensure_ascii=False) + ',"geometry":'
-                + (self.geometry or "null") + ',"properties":'
-                + json.dumps(self.properties, ensure_ascii=False, separators=(",", ":")) + "}")
+                + (self.geometry or "null") + ',"properties":' + properties + "}")
 
 
 # --- parameters -------------------------------------------------------------------------------------------
@@ -277,12 +287,12 @@ def _instant(text):
 # --- items ------------------------------------------------------------------------------------------------
 
 def query_items(session, snapshot, collection, query):
-    """One page of features and the number matched, for a validated ``ItemsQuery``."""
+    """One page of features and the number matched (None when more than ``MATCHED_LIMIT`` would have to be
+    counted), for a validated ``ItemsQuery``."""
     if query.nothing:
         return [], 0
     if collection.kind == "projects":
-        features, matched = _project_items(session, query)
-        return present(features, query), matched
+        return present(_project_items(session, query), query, selected=True), _projects_matched(session, snapshot, query)
     select = _area_select(collection.level, query.filters, query.bbox)
     if query.condition is not None:
         select = select.where(query.condition)
@@ -304,8 +314,9 @@ def query_items(session, snapshot, collection, query):
 def get_item(session, snapshot, collection, feature_id, query):
     """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
     if collection.kind == "projects":
-        record = projects.get_project(session, feature_id)
-        return present([_project_feature(record)], query)[0] if record else None
+        rows = projects.features_json(session, [Project.project_id == feature_id], [Project.project_id], 1, 0,
+                                      query.properties, drop_nulls=True)
+        return present([Feature(*rows[0])], query, selected=True)[0] if rows else None
     select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
     if collection.kind == "areas":
         return next(iter(present(_boundary_features(session, select), query)), None)
@@ -315,37 +326,40 @@ def get_item(session, snapshot, collection, feature_id, query):
                                         None if query.nothing else query.filters), query)[0]
 
 
-def present(features, query):
-    """Features with only the properties asked for, their geometry in the CRS asked for."""
-    if query.properties is None and query.crs is crs_systems.DEFAULT:
+def present(features, query, selected=False):
+    """Features with only the properties asked for (unless the query ``selected`` them), their geometry in the CRS
+    asked for."""
+    if (query.properties is None or selected) and query.crs is crs_systems.DEFAULT:
         return features
-    return [Feature(f.id, f.properties if query.properties is None else {k: f.properties[k] for k in query.properties},
+    return [Feature(f.id, f._properties if query.properties is None or selected
+                    else {k: f.properties[k] for k in query.properties},
                     crs_systems.geojson_in(f.geometry, query.crs)) for f in features]
 
 
+def _project_conditions(session, query):
+    conditions = [*project_conditions(query.filters), *bbox_conditions(query.bbox, sql_json.dialect_of(session))]
+    return conditions if query.condition is None else [*conditions, query.condition]
+
+
 def _project_items(session, query):
-    conditions = [*project_conditions(query.filters), *_point_in_bbox(query.bbox)]
-    if query.condition is not None:
-        conditions.append(query.condition)
-    matched = session.scalar(sa.select(sa.func.count()).select_from(Project).where(*conditions))
-    select = (projects._record_query().where(*conditions).order_by(*ogc_query.sort_order(query.sortby, _PROJECTS))
-              .offset(query.offset).limit(query.limit))
-    return [_project_feature(dict(row._mapping)) for row in session.execute(select)], matched
+    """The page's features, built by the database; a property without a value is left out (the schema lists
+    them all), which makes a page of projects a third of the size."""
+    order = ogc_query.sort_order(query.sortby, _PROJECTS)
+    rows = projects.features_json(session, _project_conditions(session, query), order, query.limit, query.offset,
+                                  query.properties, drop_nulls=True)
+    return [Feature(*row) for row in rows]
 
 
-def _project_feature(record):
-    feature = projects.to_feature(record)
-    geometry = feature["geometry"] and json.dumps(feature["geometry"], separators=(",", ":"))
-    return Feature(feature["id"], feature["properties"], geometry)
-
-
-def _point_in_bbox(bbox):
-    if bbox is None:
-        return []
-    minx, miny, maxx, maxy = bbox
-    lon = (Project.lon.between(minx, maxx) if minx <= maxx  # else the box crosses the antimeridian
-           else sa.or_(Project.lon >= minx, Project.lon <= maxx))
-    return [lon, Project.lat.between(miny, maxy)]
+def _projects_matched(session, snapshot, query):
+    """The number of projects matched: counted on the same indexes as the page up to ``MATCHED_LIMIT`` rows (a
+    few milliseconds), the count of every project kept per data version when nothing filters, None (numberMatched
+    left out, as OGC API allows) when a filter matches more."""
+    conditions = _project_conditions(session, query)
+    if not conditions:
+        return snapshot.memo("project_count", lambda: session.scalar(sa.select(sa.func.count()).select_from(Project)))
+    found = sa.select(sa.literal(1)).select_from(Project).where(*conditions).limit(MATCHED_LIMIT + 1).subquery()
+    matched = session.scalar(sa.select(sa.func.count()).select_from(found))
+    return matched if matched <= MATCHED_LIMIT else None
 
 
 def _area_select(level, filters, bbox):
@@ -548,7 +562,7 @@ def items_links(base, collection, args, query, matched, returned, fmt):
     types = {"json": GEOJSON, "html": HTML}
     links = [page("self", fmt, query.offset, types[fmt], "this page"),
              page("alternate", other, query.offset, types[other], f"this page as {other.upper()}")]
-    if query.offset + returned < matched:
+    if (returned == query.limit) if matched is None else query.offset + returned < matched:
         links.append(page("next", fmt, query.offset + query.limit, types[fmt], "next page"))
     if query.offset > 0:
         links.append(page("prev", fmt, max(query.offset - query.limit, 0), types[fmt], "previous page"))
@@ -557,8 +571,11 @@ def items_links(base, collection, args, query, matched, returned, fmt):
 
 
 def items_document(features, matched, links):
-    """The GeoJSON FeatureCollection text of one page, with numberMatched, numberReturned and timeStamp."""
+    """The GeoJSON FeatureCollection text of one page, with numberMatched (unless unknown), numberReturned and
+    timeStamp."""
     members = {"numberMatched": matched, "numberReturned": len(features), "timeStamp": timestamp(), "links": links}
+    if matched is None:
+        del members["numberMatched"]
     return feature_collection([f.to_json() for f in features], members)
 
 

@@ -189,3 +189,24 @@ def project_conditions(filters):
                                      p.title_km.like(f"%{literal}%", escape="\\"),
                                      sa.func.lower(p.project_id).like(pattern, escape="\\")))
     return conditions
+
+
+def bbox_conditions(bbox, dialect):
+    """SQL conditions on ``Project`` for points inside ``bbox`` (minlon, minlat, maxlon, maxlat; minlon > maxlon
+    crosses the antimeridian), edges included. The spatial index picks the candidates (PostGIS ``&&`` on the GiST
+    index, SpatiaLite's R*Tree ``idx_project_geom``); both keep boxes in 32-bit floats rounded outward, so the
+    stored lon/lat decide exactly."""
+    if bbox is None:
+        return []
+    minx, miny, maxx, maxy = bbox
+    spans = [(minx, maxx)] if minx <= maxx else [(minx, 180.0), (-180.0, maxx)]
+    if dialect == "postgresql":
+        candidates = sa.or_(*[Project.geom.op("&&")(sa.func.ST_MakeEnvelope(x0, miny, x1, maxy, 4326))
+                              for x0, x1 in spans])
+    else:
+        rtree = sa.table("idx_project_geom", *[sa.column(name) for name in ("pkid", "xmin", "xmax", "ymin", "ymax")])
+        boxes = sa.or_(*[sa.and_(rtree.c.xmin <= x1, rtree.c.xmax >= x0) for x0, x1 in spans])
+        found = sa.select(rtree.c.pkid).where(boxes, rtree.c.ymin <= maxy, rtree.c.ymax >= miny)
+        candidates = sa.literal_column(f"{Project.__tablename__}.rowid").in_(found)
+    lon = sa.or_(*[Project.lon.between(x0, x1) for x0, x1 in spans])
+    return [candidates, lon, Project.lat.between(miny, maxy)]

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from mapservice.read import sql_json
 from mapservice.read.filters import FilterError, project_conditions
 from mapservice.store.models import AdminArea, Project
 
@@ -19,23 +20,30 @@ RECORD_FIELDS = [
     "commune_code", "commune_name_km", "commune_name_en", "village_code", "stated_code", "join_status",
     "location_precision", "quality_flags", "lon", "lat", "is_sample",
 ]
+FEATURE_FIELDS = [f for f in RECORD_FIELDS if f not in ("lon", "lat")]  # a feature's properties
 SORT_KEYS = ("project_id", "fiscal_year", "budget", "contract_value", "expenditure", "title_en", "actual_end")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_OFFSET = 100_000_000  # far beyond any number of projects; bigger numbers would overflow the databases' integers
 
 
+# named once, so that every record query is the same statement to the compiled-statement cache
+_PROVINCE, _DISTRICT, _COMMUNE = (aliased(AdminArea, name=f"{level}_area") for level in ("province", "district",
+                                                                                          "commune"))
+_NAMES = {f"{level}_name_{lang}": getattr(area, f"name_{lang}")
+          for level, area in (("province", _PROVINCE), ("district", _DISTRICT), ("commune", _COMMUNE))
+          for lang in ("km", "en")}
+RECORD_COLUMNS = {f: _NAMES[f] if f in _NAMES else getattr(Project, f) for f in RECORD_FIELDS}
+
+
+def _with_names(select):
+    """The select joined to the areas whose names the record holds."""
+    return (select.outerjoin(_PROVINCE, _PROVINCE.code == Project.province_code)
+            .outerjoin(_DISTRICT, _DISTRICT.code == Project.district_code)
+            .outerjoin(_COMMUNE, _COMMUNE.code == Project.commune_code))
+
+
 def _record_query():
-    province, district, commune = aliased(AdminArea), aliased(AdminArea), aliased(AdminArea)
-    names = {
-        "province_name_km": province.name_km, "province_name_en": province.name_en,
-        "district_name_km": district.name_km, "district_name_en": district.name_en,
-        "commune_name_km": commune.name_km, "commune_name_en": commune.name_en,
-    }
-    columns = [names[f].label(f) if f in names else getattr(Project, f) for f in RECORD_FIELDS]
-    return (sa.select(*columns)
-            .outerjoin(province, province.code == Project.province_code)
-            .outerjoin(district, district.code == Project.district_code)
-            .outerjoin(commune, commune.code == Project.commune_code))
+    return _with_names(sa.select(*[column.label(f) for f, column in RECORD_COLUMNS.items()]))
 
 
 def parse_sort(text):
@@ -62,18 +70,61 @@ def count_projects(session, filters):
     return session.scalar(sa.select(sa.func.count()).select_from(Project).where(*project_conditions(filters)))
 
 
-def list_projects(session, filters, sort="project_id", limit=None, offset=0):
-    """Project records (dicts in RECORD_FIELDS order) matching the filters; all of them when limit is None."""
+def sort_order(sort):
+    """ORDER BY clauses of a sort parameter: missing values last in both directions, on both databases (SQLite and
+    PostgreSQL disagree by default), then the project id for a stable order when paging."""
     key, descending = parse_sort(sort)
     column = getattr(Project, key)
-    # missing values last in both directions, on both databases (SQLite and PostgreSQL disagree by default)
     order = [column.is_(None), column.desc() if descending else column.asc()]
-    if key != "project_id":
-        order.append(Project.project_id.asc())  # a stable order for paging
-    query = _record_query().where(*project_conditions(filters)).order_by(*order).offset(offset)
+    return order if key == "project_id" else [*order, Project.project_id.asc()]
+
+
+def list_projects(session, filters, sort="project_id", limit=None, offset=0):
+    """Project records (dicts in RECORD_FIELDS order) matching the filters; all of them when limit is None."""
+    query = _record_query().where(*project_conditions(filters)).order_by(*sort_order(sort)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def page_rows(session, conditions, order, limit, offset, *columns):
+    """``columns`` of one page of the projects matching ``conditions``, in ``order``. The page's ids are found first
+    (on the indexes, reading no other column, however deep the offset), then only those rows are read and joined
+    to their area names: the database builds JSON for the rows it returns, not for every row it sorts."""
+    page = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            .subquery("page"))
+    query = _with_names(sa.select(*columns).select_from(Project).join(page, page.c.project_id == Project.project_id))
+    query = query.order_by(*order)
+    return session.execute(query).all()
+
+
+def records_json(session, filters, sort, limit, offset):
+    """A page of project records as JSON texts built by the database (keys sorted, as ``jsonify`` sorts them)."""
+    members = [(f, RECORD_COLUMNS[f]) for f in sorted(RECORD_FIELDS)]
+    text = sql_json.object_text(sql_json.dialect_of(session), members)
+    return [row[0] for row in page_rows(session, project_conditions(filters), sort_order(sort), limit, offset, text)]
+
+
+def features_json(session, conditions, order, limit, offset, fields=None, drop_nulls=False):
+    """A page of projects as GeoJSON Feature parts built by the database: (id, properties JSON text, geometry
+    GeoJSON text or None). ``fields``: the properties, in order (default: the record without lon and lat)."""
+    dialect = sql_json.dialect_of(session)
+    members = [(f, RECORD_COLUMNS[f]) for f in (fields or FEATURE_FIELDS)]
+    properties = sql_json.object_text(dialect, members, drop_nulls)
+    geometry = sql_json.point_text(dialect, Project.lon, Project.lat)
+    return page_rows(session, conditions, order, limit, offset, Project.project_id, properties, geometry)
+
+
+def collection_text(session, filters, sort, limit, offset):
+    """A page of projects as a GeoJSON FeatureCollection (text), every property kept (null when unknown)."""
+    rows = features_json(session, project_conditions(filters), sort_order(sort), limit, offset)
+    return '{"type":"FeatureCollection","features":[' + ",".join(feature_text(*row) for row in rows) + "]}"
+
+
+def feature_text(project_id, properties, geometry):
+    """One GeoJSON Feature (text) from its parts, as ``to_feature`` orders them."""
+    return ('{"type":"Feature","id":' + json.dumps(project_id, ensure_ascii=False) + ',"properties":' + properties
+            + ',"geometry":' + (geometry or "null") + "}")
 
 
 def get_project(session, project_id):
@@ -99,15 +150,22 @@ def to_geojson(records, single=False):
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def page_body(records, total, limit, offset, base_url, args):
-    """A page of records with its count and next/previous links (the other parameters kept)."""
+def _page_members(returned, total, limit, offset, base_url, args):
     def link(new_offset):
         params = {k: v for k, v in args.items() if k != "offset"} | {"offset": new_offset, "limit": limit}
         return base_url + "?" + urlencode(params)
 
     return {
-        "total": total, "limit": limit, "offset": offset, "returned": len(records),
+        "total": total, "limit": limit, "offset": offset, "returned": returned,
         "next": link(offset + limit) if offset + limit < total else None,
         "prev": link(max(offset - limit, 0)) if offset > 0 else None,
-        "projects": [to_json(r) for r in records],
     }
+
+
+def page_text(texts, total, limit, offset, base_url, args):
+    """A page of records (JSON texts, as ``records_json`` builds them) with its count and next/previous links (the
+    other parameters kept), as JSON text; members sorted, as ``jsonify`` sorts them."""
+    members = {key: json.dumps(value, ensure_ascii=False)
+               for key, value in _page_members(len(texts), total, limit, offset, base_url, args).items()}
+    members["projects"] = "[" + ",".join(texts) + "]"
+    return "{" + ",".join(f'"{key}":{members[key]}' for key in sorted(members)) + "}"

@@ -4,12 +4,16 @@ from pathlib import Path
 
 import pyogrio  # noqa: F401  (see below)
 import sqlalchemy as sa
+from geoalchemy2 import Geometry
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.schema import CreateIndex
 
 from mapservice.store.models import Base
 
 logger = logging.getLogger(__name__)
+READ_STATEMENTS = ("SELECT", "WITH", "EXPLAIN", "SHOW", ";")  # what a read session runs (";" is the pool's ping)
+SCHEMA_LOCK_KEY = 7_100_013  # the PostgreSQL advisory lock held while indexes are added to an existing database
 # pyogrio bundles its own GDAL, PROJ and SQLite. Loaded after mod_spatialite (which links the system's),
 # the process crashes at exit ("double free"); imported first, both coexist. Hence the import above.
 
@@ -64,12 +68,51 @@ def _postgres_limits(limits):
 
 
 def init_schema(engine):
-    """Create every table (and spatial index) that does not exist yet."""
+    """Create every table (and spatial index) that does not exist yet, and the indexes an existing database lacks
+    (``create_all`` makes a table's indexes only with the table)."""
     if not is_spatialite(engine):
         with engine.begin() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
     Base.metadata.create_all(engine)
+    _create_missing_indexes(engine)
     logger.debug("schema ready on %s", engine.url.render_as_string(hide_password=True))
+
+
+def _create_missing_indexes(engine):
+    # spatial indexes come with their tables (a SpatiaLite one is an R*Tree table, not an index)
+    wanted = [index for table in Base.metadata.sorted_tables for index in table.indexes
+              if not any(isinstance(column.type, Geometry) for column in index.columns)]
+    with engine.begin() as conn:
+        existing = {index["name"] for table in Base.metadata.sorted_tables
+                    for index in sa.inspect(conn).get_indexes(table.name)}
+        missing = [index for index in wanted if index.name not in existing]
+        if missing and not is_spatialite(engine):  # the workers of a server start together: one builds, once
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # a large table takes a while
+        for index in missing:
+            logger.info("creating the missing index %s on %s", index.name, index.table.name)
+            conn.execute(CreateIndex(index, if_not_exists=True))
+    _create_missing_spatial_indexes(engine)
+
+
+def _create_missing_spatial_indexes(engine):
+    # GeoAlchemy2's SQLite DDL takes the spatial Index objects off the shared tables: a process that made a SpatiaLite
+    # schema first (a test session, a benchmark of both databases) would make PostGIS tables without their GiST index
+    spatial = [(table.name, column.name) for table in Base.metadata.sorted_tables for column in table.columns
+               if isinstance(column.type, Geometry) and column.type.spatial_index]
+    with engine.begin() as conn:
+        for table, column in spatial:
+            if is_spatialite(engine):
+                if conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = :name"),
+                                {"name": f"idx_{table}_{column}"}).scalar() == 0:
+                    conn.execute(sa.text("SELECT CreateSpatialIndex(:table, :column)"),
+                                 {"table": table, "column": column})
+            elif conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": f"idx_{table}_{column}"}).scalar() is None:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+                logger.info("creating the missing spatial index idx_%s_%s", table, column)
+                conn.execute(sa.text(f'CREATE INDEX IF NOT EXISTS "idx_{table}_{column}" ON "{table}" '
+                                     f'USING gist ("{column}")'))
 
 
 def release_session(session):
@@ -83,3 +126,22 @@ def release_session(session):
 
 def make_session_factory(engine):
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine):
+    """Sessions for the web's requests, which only read. On PostGIS in autocommit: no BEGIN and ROLLBACK around
+    each request's statements, two of the four round trips of a trivial request (each statement still reads one
+    committed state, and an import commits in one transaction). A write through them is refused, not committed
+    statement by statement."""
+    if is_spatialite(engine):  # in-process: a transaction costs no round trip
+        return make_session_factory(engine)
+    reading = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @sa.event.listens_for(reading, "before_cursor_execute")
+    def _refuse_writes(_conn, _cursor, statement, _parameters, _context, _many):
+        if not statement.lstrip()[:7].upper().startswith(READ_STATEMENTS):
+            raise sa.exc.InvalidRequestError(
+                "the web's read sessions (make_read_session_factory) run in autocommit and only read; write through "
+                f"a session of make_session_factory: {statement[:60]}")
+
+    return sessionmaker(bind=reading, expire_on_commit=False)

@@ -10,7 +10,7 @@ from flask import Flask, request
 
 from mapservice.config import PROJECT_ROOT, load_config
 from mapservice.read.snapshot import DataState
-from mapservice.store.db import create_db_engine, create_read_engine, make_session_factory
+from mapservice.store.db import create_db_engine, create_read_engine, make_read_session_factory, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def create_app(test_config=None):
     engine = create_read_engine(app.config)  # a read-only replica when MAPSERVICE_READ_DATABASE_URL is set
     schema_engine = create_db_engine(app.config) if app.config["MAPSERVICE_READ_DATABASE_URL"] else engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["read_session_factory"] = make_read_session_factory(engine)  # the requests' g.session
     app.extensions["data_state"] = DataState()
     errors.register(app)
     health.init_app(app, engine, schema_engine)  # the schema now, or 503 until a retry makes it (serve)

@@ -37,7 +37,7 @@ AREA_CODE = {"type": "string", "pattern": r"^(KH)?(\d{2}|\d{4}|\d{6})$"}
 
 @blueprint.before_request
 def open_session():
-    g.session = current_app.extensions["session_factory"]()
+    g.session = current_app.extensions["read_session_factory"]()
     g.snapshot = current_app.extensions["data_state"].current(g.session)
 
 
@@ -129,10 +129,15 @@ def list_projects():
     """Projects matching the filters, paged and sorted, as JSON or GeoJSON (downloads: /api/v1/downloads)."""
     filters = filters_from_request()
     limit, offset = projects.parse_page(request.args)
-    sort = request.args.get("sort")
-    records = projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset)
+    sort, fmt = request.args.get("sort"), parse_format()
+    if fmt == "csv":
+        return csv_response(projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset))
+    if fmt == "geojson":
+        return Response(projects.collection_text(g.session, filters, sort, limit, offset), mimetype=GEOJSON)
+    texts = projects.records_json(g.session, filters, sort, limit, offset)
     total = projects.count_projects(g.session, filters)
-    return render_records(records, total=total, limit=limit, offset=offset)
+    return Response(projects.page_text(texts, total, limit, offset, request.base_url, request.args),
+                    mimetype="application/json")
 
 
 @blueprint.get("/projects/<project_id>")
@@ -140,23 +145,27 @@ def list_projects():
 def get_project(project_id):
     """One project with every open-contracting field and its PID link."""
     record = projects.get_project(g.session, project_id) or abort(404, f'project "{project_id}" does not exist')
-    return render_records([record], single=True)
-
-
-def render_records(records, total=None, limit=None, offset=None, single=False):
-    fmt = (request.args.get("format") or "json").strip()
+    fmt = parse_format()
     if fmt == "geojson":
-        return Response(projects.to_geojson(records, single=single), mimetype=GEOJSON)
+        return Response(projects.to_geojson([record], single=True), mimetype=GEOJSON)
     if fmt == "csv":
-        response = Response(downloads.write_csv(records, request_language()), content_type=f"{CSV}; charset=utf-8")
-        response.vary.add("Accept-Language")  # headers follow it when there is no ?lang=
-        return response
-    if fmt != "json":
+        return csv_response([record])
+    return jsonify(projects.to_json(record))
+
+
+def parse_format():
+    """json (the default), geojson or csv."""
+    fmt = (request.args.get("format") or "json").strip()
+    if fmt not in ("json", "geojson", "csv"):
         raise FilterError("format", fmt, "json, geojson or csv (every matching project in one file, also as XLSX "
                                          "and GeoPackage: /api/v1/downloads/projects.<format>)")
-    if single:
-        return jsonify(projects.to_json(records[0]))
-    return jsonify(projects.page_body(records, total, limit, offset, request.base_url, request.args))
+    return fmt
+
+
+def csv_response(records):
+    response = Response(downloads.write_csv(records, request_language()), content_type=f"{CSV}; charset=utf-8")
+    response.vary.add("Accept-Language")  # headers follow it when there is no ?lang=
+    return response
 
 
 @blueprint.get("/statistics")

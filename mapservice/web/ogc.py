@@ -178,6 +178,7 @@ def _render_items(found, query):
     links = ogc.items_links(_base(), found, request.args.to_dict(), query, matched, len(features), g.fmt)
     if g.fmt == "html":
         return _render(None, "ogc_items.html", collection=found, features=features, matched=matched, query=query,
+                       matched_limit=ogc.MATCHED_LIMIT,
                        links={item["rel"]: item["href"] for item in links})
     return _render(ogc.items_document(features, matched, links), None, ogc.GEOJSON)
 
