@@ -52,8 +52,9 @@ def front(database):
 
 
 def test_prebuilt_files_are_sent_by_nginx(front):
-    """After a build the app answers a layer, a download and a tile with X-Accel-Redirect (it sends no bytes):
-    nginx sends the file in the coding asked for, with the app's ETag, type and disposition; the app answers 304s."""
+    """After a build the files answer: downloads and datasets with X-Accel-Redirect (the app sends no bytes, nginx
+    sends the file in the coding asked for, with the app's ETag, type and disposition), layers and tiles sent by the
+    app and kept in the front's cache; the app answers the 304s."""
     config = load_config({"DATABASE_URL": front.database_url, "MAPSERVICE_ARTEFACT_DIR": str(front.artefact_dir),
                           "MAPSERVICE_PUBLIC_URL": f"http://127.0.0.1:{front.port}", "MAPSERVICE_ARTEFACT_TILE_MAXZOOM": 2})
     engine = create_db_engine(config)
@@ -65,6 +66,8 @@ def test_prebuilt_files_are_sent_by_nginx(front):
                                   "layers/expenditure/province/2016.geojson", "br"),
                                  ("/api/v1/downloads/projects.csv?lang=en", "downloads/projects-en.csv", "gzip"),
                                  ("/api/v1/downloads/projects.xlsx?lang=km", "downloads/projects-km.xlsx", None),
+                                 ("/api/v1/datasets/projects-by-province-2016.json",
+                                  "datasets/projects-by-province-2016.json", "br"),
                                  ("/tiles/projects.json", "tiles/projects.json", "br"),
                                  ("/tiles/communes/2/3/1.mvt", "tiles/communes/2/3/1.mvt", "br")):
         entry = manifest["artefacts"][name]
@@ -81,9 +84,13 @@ def test_prebuilt_files_are_sent_by_nginx(front):
         assert answer.headers["content-type"] == entry["content_type"], path
         assert answer.headers.get("content-disposition") == entry["headers"].get("Content-Disposition"), path
         assert "Accept-Encoding" in answer.headers["vary"] and answer.headers["access-control-allow-origin"] == "*"
-        again = get(front.port, path, headers={"Accept-Encoding": answer.headers.get("content-encoding", "br"),
-                                                "If-None-Match": answer.headers["etag"]})
+        again = get(front.port, path, headers={"Accept-Encoding": accept, "If-None-Match": answer.headers["etag"]})
         assert (again.status, again.body) == (304, b""), path
+        if "Content-Disposition" in entry["headers"]:  # an attachment: the app names the file, nginx sends it
+            assert "x-cache-status" not in answer.headers  # from the internal location, not the proxied one
+        else:  # sent by the app, so that the front keeps it in its cache
+            assert get(front.port, path, headers={"Accept-Encoding": accept}).headers["x-cache-status"] in (
+                "HIT", "REVALIDATED", "EXPIRED"), path
 
 
 def test_a_blank_or_repeated_filter_is_a_400_through_the_front(front):
@@ -98,7 +105,7 @@ def test_a_blank_or_repeated_filter_is_a_400_through_the_front(front):
 
 
 def test_cacheable_answers_come_from_the_front(front):
-    path = "/api/v1/layers/expenditure?level=district"
+    path = "/api/v1/layers/expenditure?level=district&year=2015-2016"  # filtered: built by the app, kept by the front
     first, second = get(front.port, path), get(front.port, path)
     assert (first.status, second.status) == (200, 200)
     assert second.headers["x-cache-status"] in ("HIT", "REVALIDATED")
