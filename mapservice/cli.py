@@ -1,4 +1,5 @@
-"""The `mapservice` command: init, import-boundaries, import-projects, import-budgets, sample, locate, report, serve."""
+"""The `mapservice` command: init, import-boundaries, import-projects, import-budgets, sample, build-artefacts, locate,
+report, serve."""
 import argparse
 import json
 import logging
@@ -55,6 +56,8 @@ def build_parser():
     locate.add_argument("file")
     locate.add_argument("--lon", required=True, help="longitude column")
     locate.add_argument("--lat", required=True, help="latitude column")
+    commands.add_parser("build-artefacts", help="build the files of the current data version (layers, downloads, "
+                        "datasets, OC4IDS, tiles; MAPSERVICE_ARTEFACT_DIR); imports do it after they commit")
     report = commands.add_parser("report", help="print and write the data-quality report")
     report.add_argument("--output", help="JSON file (default MAPSERVICE_REPORT_PATH)")
     serve = commands.add_parser("serve", help="run the web service")
@@ -116,6 +119,7 @@ def run_import_boundaries(args, config):
     counts = pipelines.import_boundaries(_session_factory(config), config, preset=args.preset, level=args.level,
                                         file=args.file, overrides=overrides)
     print("imported " + ", ".join(f"{n:,} {level}s" for level, n in counts.items()))
+    return run_build_artefacts(args, config)
 
 
 def _progress(done, total):
@@ -130,6 +134,7 @@ def run_import_projects(args, config):
     _print_summary(summary)
     _print_rejected(summary.rejected)
     _write_rejected(args, summary.rejected)
+    return run_build_artefacts(args, config)
 
 
 def run_sample(args, config):
@@ -142,6 +147,7 @@ def run_sample(args, config):
     budgets = budget_pipeline.import_sample_budgets(factory, config, args.seed)
     _print_budget_summary(budgets)
     print(f"{sample.SAMPLE_MARK}: these {budgets.rows_loaded:,} budget lines are generated sample data, not real budgets")
+    return run_build_artefacts(args, config)
 
 
 def run_import_budgets(args, config):
@@ -150,6 +156,22 @@ def run_import_budgets(args, config):
     _print_budget_summary(summary)
     _print_rejected(summary.rejected)
     _write_rejected(args, summary.rejected)
+    return run_build_artefacts(args, config)
+
+
+def run_build_artefacts(args, config):
+    """After a commit: the files of the new data version. A failure keeps the previous version's files (requests
+    are answered dynamically until a build succeeds) and exits with 4: the import itself is stored."""
+    from mapservice.artefacts.build import build_artefacts
+
+    try:
+        print(build_artefacts(_session_factory(config), config), flush=True)
+    except Exception as exc:  # noqa: BLE001 -- the data are stored; say what failed and how to retry
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: artefacts not built ({type(exc).__name__}: {_first_line(exc)}); the data are stored and "
+              "served dynamically; retry with `mapservice build-artefacts`", file=sys.stderr)
+        return 4
 
 
 def run_locate(args, config):
@@ -213,7 +235,8 @@ def _write_rejected(args, rejected):
 COMMANDS = {
     "init": run_init, "import-boundaries": run_import_boundaries, "import-projects": run_import_projects,
     "import-budgets": run_import_budgets,
-    "sample": run_sample, "locate": run_locate, "report": run_report, "serve": run_serve,
+    "sample": run_sample, "build-artefacts": run_build_artefacts, "locate": run_locate, "report": run_report,
+    "serve": run_serve,
 }
 
 if __name__ == "__main__":

@@ -91,11 +91,29 @@ SETTINGS = {
                                 "Licence URL of the published data (OC4IDS package license)."),
     "MAPSERVICE_PUBLICATION_POLICY": ("", "URL of the publication policy (OC4IDS publicationPolicy); "
                                           "empty = this site's /about page."),
+    # Work once per data version: the files built after an import (mapservice/artefacts, docs/performance.md)
+    "MAPSERVICE_ARTEFACT_DIR": (
+        str(PROJECT_ROOT / "var" / "artefacts"),
+        "Directory of the files built once per data version (layers, downloads, datasets, OC4IDS, tiles; .gz and .br "
+        "beside each), one folder per version and a `current` link; empty = build none, serve everything dynamically.",
+    ),
+    "MAPSERVICE_PUBLIC_URL": (
+        "http://127.0.0.1:5000",
+        "The site's public address, written into the prebuilt files that hold links (datasets, OC4IDS, TileJSON); "
+        "they are served from the files only to requests for this address.",
+    ),
+    "MAPSERVICE_ARTEFACT_TILE_MAXZOOM": (10, "Highest zoom of the vector tiles built after an import (0 to 12)."),
+    "MAPSERVICE_ACCEL_REDIRECT": (
+        "",
+        "Path prefix of the front's internal location of the artefact directory (e.g. /_artefacts/): prebuilt files "
+        "are answered with X-Accel-Redirect for nginx to send; empty = the app sends them. Set by `serve --public`.",
+    ),
 }
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",
                  "MAPSERVICE_STATEMENT_TIMEOUT_MS", "MAPSERVICE_CONNECT_TIMEOUT_S", "MAPSERVICE_QUEUE_WAIT_MS",
-                 "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS", "MAPSERVICE_IMPORT_WAIT_SECONDS"}
+                 "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS", "MAPSERVICE_IMPORT_WAIT_SECONDS",
+                 "MAPSERVICE_ARTEFACT_TILE_MAXZOOM"}
 
 
 class ConfigError(ValueError):
@@ -142,6 +160,9 @@ def check_settings(config):
         check_oc4ids_prefix(config["MAPSERVICE_OC4IDS_PREFIX"])
     except ConfigError as exc:
         raise ConfigError(f"MAPSERVICE_OC4IDS_PREFIX: {exc}") from None
+    if not 0 <= config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"] <= 12:
+        raise ConfigError(f'MAPSERVICE_ARTEFACT_TILE_MAXZOOM was "{config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"]}"; '
+                          "expected a zoom from 0 to 12")
     if config["MAPSERVICE_FIRST_YEAR"] > config["MAPSERVICE_LAST_YEAR"]:
         raise ConfigError(f'MAPSERVICE_FIRST_YEAR ({config["MAPSERVICE_FIRST_YEAR"]}) is after '
                           f'MAPSERVICE_LAST_YEAR ({config["MAPSERVICE_LAST_YEAR"]})')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from mapservice.config import PROJECT_ROOT
+from mapservice.config import PROJECT_ROOT, load_config
 from mapservice.web import security
 
 # Connections one worker accepts at a time. Without the front a slow client holds one of them; behind it (nginx
@@ -60,10 +60,15 @@ FRONT_DEFAULTS = {"rate": 20, "burst": 100, "connections": 32, "cache_valid": "1
 PRECOMPRESSED = {".js", ".mjs", ".css", ".svg", ".json", ".html", ".txt", ".map", ".geojson", ".xml"}
 
 
-def render_front_config(prefix, listen, sockets, **limits):
-    """The nginx configuration: the template with its @NAMES@ filled in (``limits`` override FRONT_DEFAULTS)."""
+ACCEL_LOCATION = "/_artefacts/"  # the template's internal location of the artefact directory
+
+
+def render_front_config(prefix, listen, sockets, artefact_dir=None, **limits):
+    """The nginx configuration: the template with its @NAMES@ filled in (``limits`` override FRONT_DEFAULTS;
+    ``artefact_dir`` defaults to MAPSERVICE_ARTEFACT_DIR)."""
     values = FRONT_DEFAULTS | limits
-    filled = {"PREFIX": str(prefix), "LISTEN": listen, "RATE": values["rate"], "BURST": values["burst"],
+    artefact_dir = artefact_dir or load_config()["MAPSERVICE_ARTEFACT_DIR"] or Path(prefix) / "no-artefacts"
+    filled = {"PREFIX": str(prefix), "LISTEN": listen, "ARTEFACT_DIR": str(Path(artefact_dir).resolve()), "RATE": values["rate"], "BURST": values["burst"],
               "CONNECTIONS": values["connections"], "CACHE_VALID": values["cache_valid"],
               "UPSTREAM_SERVERS": "\n".join(f"        server unix:{socket};" for socket in sockets),
               "SECURITY_HEADERS": "\n            ".join(f'add_header {name} "{value}" always;'
@@ -77,7 +82,7 @@ def render_front_config(prefix, listen, sockets, **limits):
     return text
 
 
-def prepare_front(prefix, listen, sockets, **limits):
+def prepare_front(prefix, listen, sockets, artefact_dir=None, **limits):
     """Write ``prefix``/nginx.conf and a copy of static/ with a .gz beside each compressible file (gzip_static);
     return the configuration's path. The prefix is readable by others: nginx's workers may run as another user."""
     prefix = Path(prefix)
@@ -93,7 +98,7 @@ def prepare_front(prefix, listen, sockets, **limits):
                 shutil.copyfileobj(source, target)
             os.utime(f"{path}.gz", (path.stat().st_atime, path.stat().st_mtime))
     config = prefix / "nginx.conf"
-    config.write_text(render_front_config(prefix.resolve(), listen, sockets, **limits), encoding="utf-8")
+    config.write_text(render_front_config(prefix.resolve(), listen, sockets, artefact_dir, **limits), encoding="utf-8")
     return config
 
 
@@ -113,6 +118,7 @@ def serve_public(app_factory, host, port, workers, threads, prefix=PROJECT_ROOT 
     """nginx on ``host:port`` in front of gunicorn on a unix socket under ``prefix``; both stop together."""
     socket = Path(prefix).resolve() / "app.sock"
     config = prepare_front(prefix, f"{host}:{port}", [socket])
+    os.environ["MAPSERVICE_ACCEL_REDIRECT"] = ACCEL_LOCATION  # the workers' apps answer prebuilt files through nginx
     nginx = start_nginx(config)
     try:
         serve(app_factory, f"unix:{socket}", workers, threads)

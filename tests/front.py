@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mapservice.server import prepare_front, start_nginx
+from mapservice.server import ACCEL_LOCATION, prepare_front, start_nginx
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -126,16 +126,21 @@ def stop(process, timeout=15):
 
 
 @contextmanager
-def running_front(database_url, n_apps=1, workers=2, threads=4, limits=None, env=None, ready_timeout=90):
+def running_front(database_url, n_apps=1, workers=2, threads=4, limits=None, env=None, ready_timeout=90,
+                  artefact_dir=None):
     """nginx in front of ``n_apps`` app processes on one database; yields the Front once /readyz answers 200 on
-    every app. The prefix is world-readable (nginx's workers may run as another user, e.g. nobody under root)."""
+    every app. The prefix is world-readable (nginx's workers may run as another user, e.g. nobody under root).
+    The apps answer prebuilt files (``artefact_dir``, default ``prefix``/artefacts) through nginx, as `serve --public`."""
     prefix = Path(tempfile.mkdtemp(prefix="mapservice-front-"))
     front = Front(port=free_port(), prefix=prefix)
+    artefact_dir = Path(artefact_dir or prefix / "artefacts")
+    env = {"MAPSERVICE_ARTEFACT_DIR": str(artefact_dir), "MAPSERVICE_ACCEL_REDIRECT": ACCEL_LOCATION, **(env or {})}
     try:
         for i in range(n_apps):
             front.apps.append(start_app(database_url, prefix / f"app{i}.sock", prefix / f"app{i}.log", workers,
                                         threads, env))
-        config = prepare_front(prefix, f"127.0.0.1:{front.port}", [app.socket for app in front.apps], **(limits or {}))
+        config = prepare_front(prefix, f"127.0.0.1:{front.port}", [app.socket for app in front.apps], artefact_dir,
+                               **(limits or {}))
         front.nginx = start_nginx(config)
         for app in front.apps:
             if not wait_until(lambda: get(app.socket, "/readyz").status == 200, ready_timeout, step=0.3):

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from mapservice.artefacts.build import build_artefacts
 from mapservice.config import load_config
 from mapservice.ingest.pipelines import import_sample
 from mapservice.store.db import create_db_engine, make_session_factory
@@ -46,7 +47,50 @@ def database(templates, tmp_path_factory):
 @pytest.fixture(scope="module")
 def front(database):
     with running_front(database) as running:
+        running.database_url, running.artefact_dir = database, running.prefix / "artefacts"
         yield running
+
+
+def test_prebuilt_files_are_sent_by_nginx(front):
+    """After a build the files answer: downloads and datasets with X-Accel-Redirect (the app sends no bytes, nginx
+    sends the file in the coding asked for, with the app's ETag, type and disposition), layers and tiles sent by the
+    app and kept in the front's cache; the app answers the 304s."""
+    config = load_config({"DATABASE_URL": front.database_url, "MAPSERVICE_ARTEFACT_DIR": str(front.artefact_dir),
+                          "MAPSERVICE_PUBLIC_URL": f"http://127.0.0.1:{front.port}", "MAPSERVICE_ARTEFACT_TILE_MAXZOOM": 2})
+    engine = create_db_engine(config)
+    build_artefacts(make_session_factory(engine), config)
+    engine.dispose()
+    manifest = json.loads((front.artefact_dir / "current" / "manifest.json").read_text(encoding="utf-8"))
+    folder = front.artefact_dir / "current"
+    for path, name, encoding in (("/api/v1/layers/expenditure?level=province&year=2016",
+                                  "layers/expenditure/province/2016.geojson", "br"),
+                                 ("/api/v1/downloads/projects.csv?lang=en", "downloads/projects-en.csv", "gzip"),
+                                 ("/api/v1/downloads/projects.xlsx?lang=km", "downloads/projects-km.xlsx", None),
+                                 ("/api/v1/datasets/projects-by-province-2016.json",
+                                  "datasets/projects-by-province-2016.json", "br"),
+                                 ("/tiles/projects.json", "tiles/projects.json", "br"),
+                                 ("/tiles/communes/2/3/1.mvt", "tiles/communes/2/3/1.mvt", "br")):
+        entry = manifest["artefacts"][name]
+        accept = {"br": "br, gzip", "gzip": "gzip", None: "br"}[encoding]
+        answer = wait_until(lambda path=path, accept=accept: (a := get(front.port, path, headers={
+            "Accept-Encoding": accept})).headers.get("x-artefact") and a, 5)  # past the front's 1 s cache
+        assert answer and answer.status == 200, path
+        assert answer.headers["x-artefact"] == f'{manifest["folder"]}/{name}'
+        assert "x-accel-redirect" not in answer.headers  # nginx consumed it
+        suffix = {"br": ".br", "gzip": ".gz", None: ""}[encoding]
+        assert answer.body == (folder / (name + suffix)).read_bytes(), path
+        assert answer.headers.get("content-encoding") == encoding, path
+        assert answer.headers["etag"] == (f'"{entry["etag"]}-{encoding}"' if encoding else f'"{entry["etag"]}"')
+        assert answer.headers["content-type"] == entry["content_type"], path
+        assert answer.headers.get("content-disposition") == entry["headers"].get("Content-Disposition"), path
+        assert "Accept-Encoding" in answer.headers["vary"] and answer.headers["access-control-allow-origin"] == "*"
+        again = get(front.port, path, headers={"Accept-Encoding": accept, "If-None-Match": answer.headers["etag"]})
+        assert (again.status, again.body) == (304, b""), path
+        if "Content-Disposition" in entry["headers"]:  # an attachment: the app names the file, nginx sends it
+            assert "x-cache-status" not in answer.headers  # from the internal location, not the proxied one
+        else:  # sent by the app, so that the front keeps it in its cache
+            assert get(front.port, path, headers={"Accept-Encoding": accept}).headers["x-cache-status"] in (
+                "HIT", "REVALIDATED", "EXPIRED"), path
 
 
 def test_a_blank_or_repeated_filter_is_a_400_through_the_front(front):
@@ -61,7 +105,7 @@ def test_a_blank_or_repeated_filter_is_a_400_through_the_front(front):
 
 
 def test_cacheable_answers_come_from_the_front(front):
-    path = "/api/v1/layers/expenditure?level=district"
+    path = "/api/v1/layers/expenditure?level=district&year=2015-2016"  # filtered: built by the app, kept by the front
     first, second = get(front.port, path), get(front.port, path)
     assert (first.status, second.status) == (200, 200)
     assert second.headers["x-cache-status"] in ("HIT", "REVALIDATED")

@@ -11,7 +11,7 @@ from mapservice.read.filters import FilterError, parse_filters
 from mapservice.store.db import release_session
 from mapservice.store.models import LEVELS
 from mapservice.store.spatial import locate_points
-from mapservice.web import i18n
+from mapservice.web import artefacts, i18n
 from mapservice.web.http_cache import cached_body
 from mapservice.web.openapi import documented
 
@@ -99,6 +99,9 @@ def layer(name):
     level = parse_level(default=found.levels[0], allowed=found.levels)  # checked for every layer
     level = None if found.kind == "points" else level  # points are drawn by zoom
     options = found.parse_options(request.args) if found.parse_options else {}
+    prebuilt = artefacts.layer(found, level, filters, options)
+    if prebuilt:
+        return prebuilt
     body, etag = layer_body(found, filters, level, options)
     response = Response(body, mimetype=GEOJSON)
     response.set_etag(etag)

@@ -2,9 +2,12 @@
 province-by-year datasets with their metadata in CSV, XLSX and JSON. Every file is an attachment."""
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
+from mapservice.artefacts import names
 from mapservice.formats import datasets, downloads
-from mapservice.formats.parameters import FILTERS, LANG, PAGING
 from mapservice.formats.datasets import ID_PATTERN
+from mapservice.formats.parameters import FILTERS, LANG, PAGING
+from mapservice.read.filters import Filters
+from mapservice.web import artefacts
 from mapservice.web.api import close_session, filters_from_request, open_session, request_language, years
 from mapservice.web.openapi import documented
 
@@ -43,6 +46,10 @@ def projects(fmt):
     """Every project matching the filters (no paging) in one file, headers in the language (CSV, XLSX)."""
     writer, mimetype, extension = downloads.FORMATS.get(fmt) or _unknown_format(fmt, downloads.FORMATS)
     filters, lang = filters_from_request(), request_language()
+    if filters == Filters() and not request.args.get("sort"):
+        prebuilt = artefacts.answer(names.download(fmt, lang if fmt in downloads.LANGUAGE_DEPENDENT else None))
+        if prebuilt:
+            return prebuilt
     records, meta = downloads.collect(g.session, filters, request.args.get("sort"), g.snapshot.version)
     name = downloads.file_name("projects", meta["filters"], meta["sample"], extension,
                                lang if fmt in downloads.LANGUAGE_DEPENDENT else None)
@@ -71,6 +78,9 @@ def dataset_file(dataset_id, fmt):
     """One dataset: every province (0 where none) with its count or expenditure, and its metadata."""
     kind, year = _dataset_or_404(dataset_id)
     writer, mimetype, extension = datasets.FORMATS.get(fmt) or _unknown_format(fmt, datasets.FORMATS)
+    prebuilt = artefacts.answer(names.dataset(dataset_id, fmt))
+    if prebuilt:
+        return prebuilt
     meta = _metadata(kind, year, dataset_context())
     body = writer(meta, datasets.province_rows(g.session, kind, year))
     return attachment(body, mimetype, downloads.file_name(dataset_id, {}, meta["sample"], extension))

@@ -1,11 +1,13 @@
 """OC4IDS project packages of the stored projects: all, filtered, or one; JSON and flattened CSV/XLSX."""
 import io
-import json
 
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
+from mapservice.artefacts import names
+from mapservice.artefacts.build import oc4ids_body, package_options
 from mapservice.formats import oc4ids
 from mapservice.read.filters import FilterError
+from mapservice.web import artefacts
 from mapservice.web.api import close_session, filters_from_request, open_session
 from mapservice.web.http_cache import request_key
 from mapservice.web.openapi import documented
@@ -34,9 +36,7 @@ def _package(project_id=None):
 
 def package_metadata(config):
     """Publisher, license and publication policy of the served packages, from the settings."""
-    policy = config["MAPSERVICE_PUBLICATION_POLICY"] or url_for("pages.about", _external=True)
-    return {"publisher": oc4ids.publisher_from_config(config), "license": config["MAPSERVICE_DATA_LICENSE"],
-            "publication_policy": policy}
+    return package_options(config, url_for("pages.about", _external=True).removesuffix("/about"))
 
 
 def _attachment(response, name):
@@ -48,7 +48,11 @@ def _attachment(response, name):
 @documented("OC4IDS 0.9 project package of the projects matching the filters", filters=True, tags=["standards"])
 def package():
     """An OC4IDS project package (validated in tests against the official schema)."""
-    body = json.dumps(_package(), ensure_ascii=False, separators=(",", ":"))
+    if not request.args:
+        prebuilt = artefacts.answer(names.OC4IDS_PACKAGE)
+        if prebuilt:
+            return prebuilt
+    body = oc4ids_body(_package())
     return _attachment(Response(body, mimetype="application/json"), "oc4ids-projects.json")
 
 
@@ -73,4 +77,4 @@ def flat(fmt):
 def one(project_id):
     """An OC4IDS package holding one project."""
     found = _package(project_id)
-    return Response(json.dumps(found, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+    return Response(oc4ids_body(found), mimetype="application/json")

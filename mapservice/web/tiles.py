@@ -4,11 +4,15 @@ Views are three hops: parse and validate (layer, z/x/y, the API's filters) -> on
 Errors are the one JSON error body even on .mvt URLs (errors.wants_json: a tile client reads JSON, never HTML)."""
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, url_for
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
+from mapservice.artefacts import names
+from mapservice.artefacts.build import tile_template
 from mapservice.formats import tiles
 from mapservice.read.cache import LRU
+from mapservice.read.filters import Filters
 from mapservice.read.totals import area_values
+from mapservice.web import artefacts
 from mapservice.web.api import close_session, filters_from_request, open_session
 from mapservice.web.openapi import documented
 
@@ -49,6 +53,10 @@ def tile(layer, z, x, y):
 
 def tile_response(layer, z, x, y, filters):
     """The MVT response of one tile (cached per data version, address and filters); /ogc serves it too."""
+    if filters == Filters():
+        prebuilt = artefacts.answer(names.tile(layer, z, x, y))
+        if prebuilt:
+            return prebuilt
     spec = tiles.LAYERS[layer]
     params = tuple(sorted(filters.as_params().items()))
     totals = None if spec.level is None else _cached(
@@ -64,9 +72,12 @@ def tilejson(layer):
     """The layer's TileJSON: tile URL template (keeping the filters), zooms, bounds, attributes, attribution."""
     _layer(layer)
     filters = filters_from_request()
+    if filters == Filters():
+        prebuilt = artefacts.answer(names.tilejson(layer))
+        if prebuilt:
+            return prebuilt
     query = urlencode(filters.as_params())
-    template = (url_for("tiles.tile", layer=layer, z=0, x=0, y=0, _external=True).removesuffix("/0/0/0.mvt")
-                + "/{z}/{x}/{y}.mvt" + (f"?{query}" if query else ""))
+    template = (tile_template(request.url_root.rstrip("/"), layer) + (f"?{query}" if query else ""))
     document = tiles.tilejson(layer, template, g.snapshot.version, g.snapshot.communes.total_bounds, filters,
                               sample=g.snapshot.sample)
     return jsonify(document)
