@@ -6,7 +6,7 @@ raw frame) live here too, because the PID report and OC4IDS readers read files t
 import codecs
 import csv
 import datetime
-import io
+import itertools
 import zipfile
 from collections import namedtuple
 from pathlib import Path
@@ -16,7 +16,13 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_cell_sizes, check_xlsx_uncompressed
+from mapservice.ingest.guards import (
+    MAX_CELL_CHARS,
+    QUESTION_MARKS,
+    SAVE_AS_UTF8,
+    check_cell_sizes,
+    check_xlsx_uncompressed,
+)
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
 
 Column = namedtuple("Column", "en km description example required")
@@ -82,6 +88,8 @@ COLUMNS = {
     "lat": Column("Latitude", "រយៈទទឹង", "Latitude of the project site, decimal degrees (WGS84)", "13.7432",
                   "commune_code, or lon and lat"),
 }
+CHUNK_ROWS = 50_000  # rows per raw frame of a streaming read: a few tens of MB, whatever the file's size
+BLOCK_BYTES = 1 << 20
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # columns whose Khmer digits are read as Latin digits (the validator parses Latin digits only)
 DIGIT_COLUMNS = {*DATE_COLUMNS, *MONEY_COLUMNS, "fiscal_year", "number_of_bidders", "commune_code", "lon", "lat"}
@@ -96,19 +104,52 @@ def template_header(lang):
 
 def read_template(path, max_bytes, sheet=None):
     """Read a template CSV or XLSX file into a raw frame: ``line`` plus the canonical columns it has."""
+    return read_template_chunks(path, max_bytes, sheet).whole()
+
+
+def read_template_chunks(path, max_bytes, sheet=None, chunk_rows=None):
+    """A template CSV or XLSX file as raw frames of at most ``chunk_rows`` rows each (RawChunks), read as they are
+    asked for; the file-level checks (size, encoding, header, a first data row) are made before this returns."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        header, rows = read_csv_table(path, max_bytes)
+        header, rows = iter_csv_table(path, max_bytes)
     elif suffix == ".xlsx":
-        header, rows = read_xlsx_table(path, max_bytes, sheet)
+        header, rows = iter_xlsx_table(path, max_bytes, sheet)
     else:
         raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    frame = _frame_of_rows(rows, positions, columns)
-    frame.attrs["ignored_columns"] = ignored
-    return frame
+    frames = (_frame_of_rows(part, positions, columns) for part in batched(rows, chunk_rows or CHUNK_ROWS))
+    return RawChunks(frames, {"ignored_columns": ignored})
+
+
+class RawChunks:
+    """A reader's raw frames, a chunk of rows at a time and in file order, with what it knows of the whole file
+    (``attrs``: ignored_columns); a chunk's own ``attrs`` may carry its sample_ids (OC4IDS)."""
+
+    def __init__(self, frames, attrs=None):
+        self.frames, self.attrs = frames, dict(attrs or {})
+
+    def __iter__(self):
+        return iter(self.frames)
+
+    def whole(self):
+        """Every chunk as one raw frame (``attrs``: the file's, and the union of the chunks' sample_ids)."""
+        frames = list(self.frames)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        attrs = dict(self.attrs)
+        if any("sample_ids" in part.attrs for part in frames):
+            attrs["sample_ids"] = set().union(*(part.attrs.get("sample_ids", set()) for part in frames))
+        frame.attrs = attrs
+        return frame
+
+
+def batched(items, size):
+    """Lists of up to ``size`` items of ``items``, in order (itertools.batched of Python 3.12)."""
+    iterator = iter(items)
+    while part := list(itertools.islice(iterator, size)):
+        yield part
 
 
 def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
@@ -118,13 +159,17 @@ def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
         value = cell(cells, index)
         record[name] = latin_digits(value) if name in digit_columns else value
     return record
+
+
 def _frame_of_rows(rows, positions, columns):
     """The raw frame built column by column from the rows (no dict per row: a big file's memory)."""
     data = {"line": pd.array([line for line, _cells in rows], dtype="int64")}
     for name in columns:
         index = positions[name]
-        values = [cell(cells, index) for _line, cells in rows]
-        data[name] = pd.Series([latin_digits(v) for v in values] if name in DIGIT_COLUMNS else values, dtype=object)
+        values = [cells[index] if index < len(cells) else None for _line, cells in rows]  # cell(), inline
+        if name in DIGIT_COLUMNS:
+            values = [None if v is None else v.translate(KHMER_DIGITS) for v in values]  # latin_digits, inline
+        data[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(data)
 
 
@@ -191,27 +236,58 @@ def check_file(path, max_bytes):
 def read_text(path, max_bytes):
     """The whole file as text: checked for size first, then decoded as UTF-8 (with or without BOM)."""
     check_file(path, max_bytes)
-    data = path.read_bytes()
+    check_utf8(path)
+    return path.read_bytes().decode("utf-8-sig")
+
+
+def check_utf8(path):
+    """Refuse a file that is not UTF-8 (UTF-16 with or without byte-order mark, NUL bytes, bytes no UTF-8 has),
+    naming the byte offset and line; one streaming pass, a block at a time."""
     save_hint = 'expected UTF-8: save it again as UTF-8 (in Excel: "CSV UTF-8")'
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SourceError(f"{path}: the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); {save_hint}")
-    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        # UTF-16 without a byte-order mark decodes as "valid" UTF-8 full of NUL characters
-        raise SourceError(f"{path}: NUL byte at byte offset {nul} (line {_line_at(data, nul)}); "
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, newlines, nul, undecodable = 0, 0, None, None
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK_BYTES):
+            if offset == 0:
+                if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    raise SourceError(f"{path}: the file is UTF-16 encoded (it starts with a UTF-16 byte-order "
+                                      f"mark); {save_hint}")
+                text_start = len(codecs.BOM_UTF8) if block.startswith(codecs.BOM_UTF8) else 0
+            else:
+                text_start = 0
+            found = block.find(b"\x00")
+            if found >= 0:
+                # UTF-16 without a byte-order mark decodes as "valid" UTF-8 full of NUL characters
+                nul = (offset + found, newlines + block.count(b"\n", 0, found) + 1)
+                break
+            if undecodable is None:
+                undecodable = _undecodable(decoder, block, text_start, offset, newlines, final=False)
+            newlines += block.count(b"\n")
+            offset += len(block)
+    if nul:
+        raise SourceError(f"{path}: NUL byte at byte offset {nul[0]} (line {nul[1]}); "
                           f"the file looks UTF-16 encoded; {save_hint}")
+    if undecodable is None:
+        undecodable = _undecodable(decoder, b"", 0, offset, newlines, final=True)
+    if undecodable:
+        at, byte, line = undecodable
+        raise SourceError(f"{path}: not UTF-8: byte 0x{byte:02x} at byte offset {at} "
+                          f"(line {line}) cannot be decoded (a legacy encoding such as "
+                          f"Windows-1252?); {save_hint}")
+
+
+def _undecodable(decoder, block, text_start, offset, newlines, final):
+    """(byte offset, byte, line) of the first byte of ``block`` that UTF-8 cannot decode, else None."""
+    pending = decoder.getstate()[0]
     try:
-        return data[skipped:].decode("utf-8")
+        decoder.decode(block[text_start:], final=final)
+        return None
     except UnicodeDecodeError as exc:
-        offset = skipped + exc.start
-        raise SourceError(f"{path}: not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} "
-                          f"(line {_line_at(data, offset)}) cannot be decoded (a legacy encoding such as "
-                          f"Windows-1252?); {save_hint}") from None
-
-
-def _line_at(data, offset):
-    return data[:offset].count(b"\n") + 1
+        data = pending + block[text_start:]
+        at = offset + text_start - len(pending) + exc.start
+        within = at - offset  # may be negative: the byte was held over from the block before
+        line = newlines + block.count(b"\n", 0, max(within, 0)) + 1
+        return at, data[exc.start], line
 
 
 def sniff_delimiter(line):
@@ -223,26 +299,47 @@ def sniff_delimiter(line):
 
 def read_csv_table(path, max_bytes):
     """A CSV file as (header cells, [(line, cells)] of its non-blank data rows); line 1 is the first line."""
-    text = read_text(path, max_bytes)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
-    rows, start, header = [], 1, None
-    try:
-        for cells in reader:
-            values = [cell_text(value) for value in cells]
-            header = header or (values if any(values) else None)
-            check_cell_sizes(path, start, header, values)
-            rows.append((start, values))
-            start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
-    except csv.Error as exc:
-        raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
-    return split_header(path, rows, "the file")
+    header, rows = iter_csv_table(path, max_bytes)
+    return header, list(rows)
+
+
+def iter_csv_table(path, max_bytes):
+    """A CSV file as (header cells, an iterator of (line, cells) of its non-blank data rows), read as it is
+    iterated; the size, the encoding (the whole file, in one streaming pass) and the header are checked first."""
+    check_file(path, max_bytes)
+    check_utf8(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        # the same line text.splitlines() would give: every piece of a \n/\r-ended line is one of its lines
+        first_line = next((part for line in handle for part in line.splitlines() if part.strip()), "")
+    return split_header_rows(path, _csv_rows(path, sniff_delimiter(first_line)), "the file")
+
+
+def _csv_rows(path, delimiter):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        start, header = 1, None
+        try:
+            for cells in reader:
+                values = [value.strip() or None for value in cells]  # cell_text of a CSV's str cells, inline
+                header = header or (values if any(values) else None)
+                if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+                    check_cell_sizes(path, start, header, values)
+                yield start, values
+                start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
+        except csv.Error as exc:
+            raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
 
 
 def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
     """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows): ``sheet``,
     else the one named ``preferred``, else the first."""
+    header, rows = iter_xlsx_table(path, max_bytes, sheet, preferred)
+    return header, list(rows)
+
+
+def iter_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
+    """As ``read_xlsx_table``, the rows read (openpyxl read-only) as they are iterated."""
     check_file(path, max_bytes)
     check_xlsx_uncompressed(path, max_bytes)
     # read twice side by side: the values Excel saved, and the formulas (a formula cell without a saved value
@@ -250,19 +347,28 @@ def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
     values_book, formulas_book = _open_workbook(path, data_only=True), _open_workbook(path, data_only=False)
     try:
         worksheet = _pick_sheet(path, values_book, sheet, preferred)
+    except SourceError:
+        values_book.close()
+        formulas_book.close()
+        raise
+    return split_header_rows(path, _xlsx_rows(path, worksheet, values_book, formulas_book),
+                             f'the sheet "{worksheet.title}"')
+
+
+def _xlsx_rows(path, worksheet, values_book, formulas_book):
+    try:
         formulas = formulas_book[worksheet.title]
         for each in (worksheet, formulas):  # some tools state a wrong sheet size; read every row there is
             each.reset_dimensions()
-        rows, header = [], None
+        header = None
         for number, (values, written) in enumerate(zip(worksheet.iter_rows(values_only=True),
                                                        formulas.iter_rows(values_only=True)), start=1):
             header = header or (values if any(v is not None for v in values) else None)
             _check_formulas(path, worksheet.title, number, values, written, header)
-            rows.append((number, [cell_text(value) for value in values]))
+            yield number, [cell_text(value) for value in values]
     finally:
         values_book.close()
         formulas_book.close()
-    return split_header(path, rows, f'the sheet "{worksheet.title}"')
 
 
 def _open_workbook(path, data_only):
@@ -297,13 +403,21 @@ def _pick_sheet(path, book, sheet, preferred):
 
 def split_header(path, rows, where):
     """Drop blank rows; the first row left is the header, the others the data rows."""
-    rows = [(line, cells) for line, cells in rows if any(value is not None for value in cells)]
-    if not rows:
+    header, data = split_header_rows(path, rows, where)
+    return header, list(data)
+
+
+def split_header_rows(path, rows, where):
+    """As ``split_header`` on an iterator of rows: (header, an iterator of the data rows), the header and the
+    first data row read now (so an empty or header-only file is refused before anything else happens)."""
+    rows = ((line, cells) for line, cells in rows if any(value is not None for value in cells))
+    first = next(rows, None)
+    if first is None:
         raise SourceError(f"{path}: {where} is empty")
-    if len(rows) == 1:
+    second = next(rows, None)
+    if second is None:
         raise SourceError(f"{path}: {where} has a header row but no data rows")
-    header = [value or "" for value in rows[0][1]]
-    return header, rows[1:]
+    return [value or "" for value in first[1]], itertools.chain([second], rows)
 
 
 def cell(cells, index):
