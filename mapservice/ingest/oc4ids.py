@@ -53,7 +53,7 @@ from pathlib import Path
 
 from mapservice.ingest.guards import load_json
 from mapservice.ingest.records import SourceError
-from mapservice.ingest.template import CHUNK_ROWS, RawChunks, cell_text, raw_frame, read_text
+from mapservice.ingest.source_files import CHUNK_ROWS, RawChunks, cell_text, raw_frame, read_text
 
 ID_PREFIX = re.compile(r"^oc4ids-[0-9a-z]{6}-")
 # OC4IDS projectSector code -> our sector (docs/standards.md, "OC4IDS codes on import"). Our sectors are finer

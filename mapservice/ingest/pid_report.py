@@ -37,16 +37,8 @@ from pathlib import Path
 import pandas as pd
 
 from mapservice.ingest.records import SourceError, normalise_code
-from mapservice.ingest.template import (
-    CHUNK_ROWS,
-    RawChunks,
-    batched,
-    cell,
-    iter_csv_table,
-    latin_digits,
-    missing_columns_error,
-    raw_frame,
-)
+from mapservice.ingest.source_files import CHUNK_ROWS, RawChunks, batched, cell, iter_csv_table, latin_digits, raw_frame
+from mapservice.ingest.template import missing_columns_error
 
 LAYOUT = ["area_name", "vill_name", "description", "quantity", "start_actual", "end_planned", "end_actual",
           "last_report", "status", "contract", "contractor", "n_bidders", "total_value", "cs_fund", "local_cont"]

@@ -14,7 +14,7 @@ from mapservice.ingest import boundaries, gazetteer, readers
 from mapservice.ingest.currency import parse_rates
 from mapservice.ingest.join import join_projects_to_communes, prepare_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
-from mapservice.ingest.template import CHUNK_ROWS
+from mapservice.ingest.source_files import CHUNK_ROWS
 from mapservice.store import tables
 from mapservice.store.locks import import_lock
 from mapservice.store.models import ImportBatch, Project

@@ -6,7 +6,8 @@ from pathlib import Path
 from mapservice.ingest.oc4ids import read_oc4ids, read_oc4ids_chunks
 from mapservice.ingest.pid_report import read_pid_report, read_pid_report_chunks
 from mapservice.ingest.records import SourceError
-from mapservice.ingest.template import read_template, read_template_chunks, sniff_delimiter
+from mapservice.ingest.source_files import sniff_delimiter
+from mapservice.ingest.template import read_template, read_template_chunks
 
 # reader(path, max_bytes, **options) -> the raw frame; chunks(path, max_bytes, **options, chunk_rows=N) -> RawChunks,
 # the same rows a chunk at a time; ``options`` are the context keys the reader takes
