@@ -14,6 +14,7 @@ import pytest
 from mapservice.cli import main
 from mapservice.ingest import pipelines, readers
 from mapservice.ingest.pipelines import ImportRefused, import_projects
+from mapservice.store.locks import ADVISORY_KEY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 COLUMNS = ["project_id", "title_en", "sector", "fiscal_year", "budget", "commune_code", "lon", "lat"]
@@ -142,8 +143,10 @@ def test_the_pid_reader_reads_the_communes_under_the_import_lock(db, monkeypatch
             lock_file = Path(db.config["DATABASE_URL"].removeprefix("sqlite:///") + ".import-lock")
             held.append(lock_file.read_text(encoding="utf-8").split(" ")[0])
         else:
-            held.append(str(session.execute(pipelines.sa.text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar()))
+            held.append(str(session.execute(pipelines.sa.text(  # this database's import lock (not another test's)
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :key AND "
+                "database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+                {"key": ADVISORY_KEY}).scalar()))
         return load_areas(session, level, display)
 
     monkeypatch.setattr(pipelines.tables, "load_areas", spying)
