@@ -11,6 +11,7 @@ PostGIS: a database `mapservice_bench_memory` is (re)created on MAPSERVICE_BENCH
 (default postgresql+psycopg://postgres@127.0.0.1:5432) and dropped at the end.
 """
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -68,6 +69,12 @@ def write_csv(url, rows, path):
     raw.drop(columns="line").to_csv(path, index=False, encoding="utf-8")
 
 
+def _in_fresh_process(function, *args):
+    """``function(*args)`` in a spawned interpreter (nothing of it stays in this process); its result."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
 def import_in_child(url, csv_path):
     """(exit status, seconds, peak RSS in bytes, stdout, stderr) of `mapservice import-projects` in a child."""
     size = csv_path.stat().st_size
@@ -93,9 +100,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "projects.csv"
         for number, backend in enumerate(args.backends.split(",")):
-            url = prepare(backend, tmp)
+            # in a spawned process: a forked child's ru_maxrss counts the parent's memory at the fork, so the
+            # parent must never hold the boundaries or the generated records
+            url = _in_fresh_process(prepare, backend, tmp)
             if number == 0:
-                write_csv(url, args.rows, csv_path)
+                _in_fresh_process(write_csv, url, args.rows, csv_path)
             code, seconds, peak, stdout, stderr = import_in_child(url, csv_path)
             verdict = "MET" if peak < TARGET_BYTES else "MISSED"
             print(f"{backend:<10} rows {args.rows:,}  file {csv_path.stat().st_size / 1e6:,.0f} MB  exit {code}  "
