@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from mapservice.config import ConfigError, load_config
+from mapservice.formats.csv_cells import csv_writer
 from mapservice.formats.located import write_located_csv
 from mapservice.ingest import budget_pipeline, pipelines
 from mapservice.ingest.points import read_points_csv
@@ -123,7 +124,20 @@ def run_import_boundaries(args, config):
 
 
 def _progress(done, total):
-    print(f"\rstoring projects: {done:,}/{total:,}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+    """``total`` None while a file is still being read (its rows are stored as they are read)."""
+    of = "" if total is None else f"/{total:,}"
+    last = total is not None and done >= total
+    print(f"\rstoring projects: {done:,}{of}", end="\n" if last else "", file=sys.stderr, flush=True)
+
+
+def _write_sample_csv(path):
+    """`sample --output`: the generated records as a template CSV, every cell through formats/csv_cells.py."""
+    def write(records):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv_writer(handle)
+            writer.writerow(records.columns)
+            writer.writerows(records.astype(object).where(records.notna(), None).itertuples(index=False))
+    return write
 
 
 def run_import_projects(args, config):
@@ -141,7 +155,8 @@ def run_sample(args, config):
     from mapservice.ingest import sample
 
     factory = _session_factory(config)
-    summary = pipelines.import_sample(factory, config, args.projects, args.seed, output=args.output, progress=_progress)
+    output = _write_sample_csv(args.output) if args.output else None
+    summary = pipelines.import_sample(factory, config, args.projects, args.seed, output=output, progress=_progress)
     _print_summary(summary)
     print(f"{sample.SAMPLE_MARK}: these {summary.rows_loaded:,} projects are generated sample data, not real records")
     budgets = budget_pipeline.import_sample_budgets(factory, config, args.seed)

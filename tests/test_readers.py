@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from mapservice.ingest import oc4ids, pid_report, readers, template
+from mapservice.ingest import oc4ids, pid_report, readers, source_files
 from mapservice.ingest.records import CANONICAL_COLUMNS, REQUIRED, CodeBook, SourceError, validate_records
 from mapservice.ingest.template import COLUMNS, read_template, template_header
 
@@ -236,7 +236,7 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch, n
         raise AssertionError("the file was read")
 
     monkeypatch.setattr(pathlib.Path, "read_bytes", no_reading)
-    monkeypatch.setattr(template.openpyxl, "load_workbook", no_reading)
+    monkeypatch.setattr(source_files.openpyxl, "load_workbook", no_reading)
     with pytest.raises(SourceError) as error:
         reader(path, 100)
     assert str(error.value) == f"{path}: 101 bytes is larger than MAPSERVICE_MAX_IMPORT_BYTES (100)"

@@ -4,9 +4,8 @@ tests/test_budget_import.py checks that it does). The file helpers are the proje
 from pathlib import Path
 
 from mapservice.ingest.records import SourceError
-from mapservice.ingest.template import (
-    Column, header_positions, missing_columns_error, raw_frame, read_csv_table, read_xlsx_table, row_record,
-)
+from mapservice.ingest.source_files import raw_frame, read_csv_table, read_xlsx_table
+from mapservice.ingest.template import Column, header_positions, missing_columns_error, row_record
 
 # canonical column -> (English header, Khmer header, meaning, example, required)
 BUDGET_COLUMNS = {

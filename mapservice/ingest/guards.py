@@ -8,7 +8,6 @@ import re
 import zipfile
 
 
-
 class SourceError(ValueError):
     """A source file that cannot be read at all (empty, wrong encoding, missing column, too large...)."""
 

@@ -53,7 +53,7 @@ from pathlib import Path
 
 from mapservice.ingest.guards import load_json
 from mapservice.ingest.records import SourceError
-from mapservice.ingest.template import cell_text, raw_frame, read_text
+from mapservice.ingest.source_files import CHUNK_ROWS, RawChunks, cell_text, raw_frame, read_text
 
 ID_PREFIX = re.compile(r"^oc4ids-[0-9a-z]{6}-")
 # OC4IDS projectSector code -> our sector (docs/standards.md, "OC4IDS codes on import"). Our sectors are finer
@@ -82,19 +82,33 @@ OUTPUT_COLUMNS = [
 
 def read_oc4ids(path, max_bytes):
     """Read an OC4IDS project package (or a list of projects, or one project) into a raw frame."""
+    return read_oc4ids_chunks(path, max_bytes).whole()
+
+
+def read_oc4ids_chunks(path, max_bytes, chunk_rows=None):
+    """An OC4IDS package as raw frames of at most ``chunk_rows`` projects (RawChunks). The JSON document is parsed
+    whole (its syntax and depth are checked before anything is read from it); the records are made a chunk at a
+    time, each chunk's ``attrs["sample_ids"]`` the ids of its projects that our own export marked as SAMPLE."""
     path = Path(path)
     document = load_json(path, read_text(path, max_bytes))
     projects = _projects(path, document)
-    records = []
-    for number, project in enumerate(projects, start=1):
-        if not isinstance(project, dict):
-            raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object")
-        records.append({"line": number, **project_record(project)})
-    frame = raw_frame(records, OUTPUT_COLUMNS)
-    # our own export marks each sample project (x_isSample); it must stay marked, and only it, when imported again
-    frame.attrs["sample_ids"] = {record["project_id"] for record, project in zip(records, projects)
-                                 if project.get("x_isSample") is True}
-    return frame
+    size = chunk_rows or CHUNK_ROWS
+    return RawChunks(_record_frames(path, projects, size))
+
+
+def _record_frames(path, projects, size):
+    for start in range(0, len(projects), size):
+        records, marked = [], set()
+        for number, project in enumerate(projects[start:start + size], start=start + 1):
+            if not isinstance(project, dict):
+                raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object")
+            records.append({"line": number, **project_record(project)})
+            # our own export marks each sample project (x_isSample); it must stay marked, and only it, when imported
+            if project.get("x_isSample") is True:
+                marked.add(records[-1]["project_id"])
+        frame = raw_frame(records, OUTPUT_COLUMNS)
+        frame.attrs["sample_ids"] = marked
+        yield frame
 
 
 def _projects(path, document):

@@ -29,6 +29,7 @@ How an output row becomes a canonical record:
   reports carry no PID record number, so pid_reference stays empty (no made-up link to the PID).
 """
 import datetime
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -36,7 +37,8 @@ from pathlib import Path
 import pandas as pd
 
 from mapservice.ingest.records import SourceError, normalise_code
-from mapservice.ingest.template import cell, latin_digits, missing_columns_error, raw_frame, read_csv_table
+from mapservice.ingest.source_files import CHUNK_ROWS, RawChunks, batched, cell, iter_csv_table, latin_digits, raw_frame
+from mapservice.ingest.template import missing_columns_error
 
 LAYOUT = ["area_name", "vill_name", "description", "quantity", "start_actual", "end_planned", "end_actual",
           "last_report", "status", "contract", "contractor", "n_bidders", "total_value", "cs_fund", "local_cont"]
@@ -66,19 +68,27 @@ DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})")
 
 def read_pid_report(path, max_bytes, fiscal_year=None, province_code=None, gazetteer_communes=None):
     """Read a PID report CSV into a raw frame, one record per output row (see the module docstring)."""
+    return read_pid_report_chunks(path, max_bytes, fiscal_year, province_code, gazetteer_communes).whole()
+
+
+def read_pid_report_chunks(path, max_bytes, fiscal_year=None, province_code=None, gazetteer_communes=None,
+                           chunk_rows=None):
+    """A PID report CSV as raw frames of at most ``chunk_rows`` records (RawChunks), read as they are asked for."""
     path = Path(path)
     if fiscal_year is None or str(fiscal_year).strip() == "":
         raise SourceError(f"{path}: the PID report layout needs --year (the fiscal year the report covers, "
                           "e.g. --year 2016)")
-    header, rows = read_csv_table(path, max_bytes)
+    header, rows = iter_csv_table(path, max_bytes)
     positions = _layout_positions(path, header)
     names = commune_names(gazetteer_communes, province_code)
     records = _records(rows, positions, str(fiscal_year).strip(), names)
-    if not records:
+    first = next(records, None)
+    if first is None:
         raise SourceError(f"{path}: no output rows; expected rows with a blank area_name below a commune row")
-    frame = raw_frame(records, OUTPUT_COLUMNS)
-    frame.attrs["ignored_columns"] = [label for label in header if label and label.strip().casefold() not in LAYOUT]
-    return frame
+    frames = (raw_frame(part, OUTPUT_COLUMNS) for part in batched(itertools.chain([first], records),
+                                                                    chunk_rows or CHUNK_ROWS))
+    ignored = [label for label in header if label and label.strip().casefold() not in LAYOUT]
+    return RawChunks(frames, {"ignored_columns": ignored})
 
 
 def _layout_positions(path, header):
@@ -125,8 +135,8 @@ def commune_of(area_name, names):
 
 
 def _records(rows, positions, year, names):
-    """Walk the rows: commune rows set the commune, output rows become records."""
-    records, counts = [], Counter()
+    """Walk the rows: commune rows set the commune, output rows become records (yielded one by one)."""
+    counts = Counter()
     commune, planned_start = None, None
     for line, cells in rows:
         row = {name: cell(cells, index) for name, index in positions.items()}
@@ -138,10 +148,8 @@ def _records(rows, positions, year, names):
             continue
         counts[commune] += 1
         project_id = f"PID-{year}-{commune or 'nocommune'}-{counts[commune]:03d}"
-        records.append({"line": line, "project_id": project_id,
-                        "fiscal_year": year, "commune_code": commune, "planned_start": planned_start,
-                        **output_values(row)})
-    return records
+        yield {"line": line, "project_id": project_id, "fiscal_year": year, "commune_code": commune,
+               "planned_start": planned_start, **output_values(row)}
 
 
 def output_values(row):

@@ -2,6 +2,7 @@
 import hashlib
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,15 +12,15 @@ import sqlalchemy as sa
 
 from mapservice.ingest import boundaries, gazetteer, readers
 from mapservice.ingest.currency import parse_rates
-from mapservice.ingest.join import join_projects_to_communes
+from mapservice.ingest.join import join_projects_to_communes, prepare_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
+from mapservice.ingest.source_files import CHUNK_ROWS
 from mapservice.store import tables
 from mapservice.store.locks import import_lock
 from mapservice.store.models import ImportBatch, Project
 from mapservice.store.statistics import rebuild_area_statistics
 
 logger = logging.getLogger(__name__)
-STORE_CHUNK_ROWS = 20_000
 
 
 class ImportRefused(Exception):
@@ -90,21 +91,28 @@ def file_sha256(path):
 
 
 def import_projects(session_factory, config, path, source_format=None, skip_invalid=False, progress=None,
-                    context=None):
-    """Import one file of project records as one batch; refuse it whole if any row is invalid."""
+                    context=None, chunk_rows=None):
+    """Import one file of project records as one batch; refuse it whole if any row is invalid. The file is read,
+    validated, joined and stored ``chunk_rows`` rows at a time (CHUNK_ROWS), in one transaction."""
     path = Path(path)
     source_format = source_format or readers.detect_format(path)
     context = dict(context or {})
-    if source_format == "pid":
-        with session_factory() as session:
+    with _import_lock(session_factory, config), session_factory.begin() as session:
+        if source_format == "pid":  # names the report's communes: the ones stored when the batch commits
             context["gazetteer_communes"] = tables.load_areas(session, "commune")[["code", "name_en", "name_km"]]
-    raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context)
-    return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
-                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("sample_ids", False), progress=progress)
+        chunks = readers.read_chunks(path, source_format, config["MAPSERVICE_MAX_IMPORT_BYTES"],
+                                     chunk_rows=chunk_rows, **context)
+        origin = BatchSource(str(path), source_format, file_sha256(path), is_sample=None)
+        summary, clock = _import_chunks(session, config, chunks, origin, skip_invalid, progress=progress)
+    clock.lap("statistics")  # includes the commit
+    return summary
 
 
 def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):
-    """Generate the SAMPLE dataset from the stored communes and load it in place of earlier sample data."""
+    """Generate the SAMPLE dataset from the stored communes and load it in place of earlier sample data.
+
+    ``output``: called with the generated records (a raw frame) before they are loaded; `mapservice sample
+    --output` writes them as CSV through formats/csv_cells.py."""
     from mapservice.ingest import sample
 
     with session_factory() as session:
@@ -114,63 +122,115 @@ def import_sample(session_factory, config, n_projects, seed, output=None, progre
     villages = gazetteer.read_gazetteer(config["MAPSERVICE_DATA_DIR"], "village")
     raw = sample.generate_sample(communes, villages, n_projects, seed=seed)
     if output:
-        raw.drop(columns="line").to_csv(output, index=False, encoding="utf-8")
+        output(raw.drop(columns="line"))
     source = f"{sample.SAMPLE_MARK} generator (projects={n_projects}, seed={seed})"
     return import_records(session_factory, config, raw, source, "sample", f"seed-{seed}-n-{n_projects}",
                           is_sample=True, replace_sample=True, progress=progress)
 
 
 def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
-                   is_sample=False, replace_sample=False, progress=None):
+                   is_sample=False, replace_sample=False, progress=None, chunk_rows=None):
     """Validate, join and store raw canonical records (the part shared by files and the sample generator).
 
     ``is_sample``: True when every record is SAMPLE data, or the set of the project ids that are (an OC4IDS
     package of ours keeps its marks). ``replace_sample``: delete the earlier sample first (``mapservice sample``
-    only; importing a file never removes projects)."""
-    clock = Stopwatch()
-    # under the import lock, in the write transaction: the communes validated and joined against are the ones
-    # stored when the batch commits (a boundary import cannot slip in between)
+    only; importing a file never removes projects). The records go through ``chunk_rows`` at a time."""
+    size = chunk_rows or CHUNK_ROWS
+    chunks = (raw.iloc[start:start + size] for start in range(0, max(len(raw), 1), size))
     with _import_lock(session_factory, config), session_factory.begin() as session:
-        book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
-                              parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
-        if not book.communes:
-            raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
-        communes = tables.load_areas(session, "commune")
-        valid, rejected = validate_records(raw, book)
+        summary, clock = _import_chunks(session, config, chunks, BatchSource(source, source_format, sha256, is_sample),
+                                        skip_invalid, replace_sample, progress, total=len(raw))
+    clock.lap("statistics")  # includes the commit
+    return summary
+
+
+@dataclass
+class BatchSource:
+    """Where a batch comes from; ``is_sample`` as ``import_records`` takes it, or None: each chunk's
+    ``attrs["sample_ids"]`` (an OC4IDS package of ours), else no sample."""
+
+    source: str
+    source_format: str
+    sha256: str
+    is_sample: object = False
+
+    def sample_mask(self, raw, joined):
+        marks = raw.attrs.get("sample_ids", False) if self.is_sample is None else self.is_sample
+        if isinstance(marks, set):
+            return joined["project_id"].isin(marks)
+        return pd.Series(bool(marks), index=joined.index)
+
+
+def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample=False, progress=None, total=None):
+    """The import inside its transaction (under the import lock): the communes and codes read once, then each
+    chunk validated, joined and written; the batch refused whole at the end if any row was invalid (every chunk
+    still validated, so the report lists every rejected row), else the statistics rebuilt and the version bumped.
+    Returns (ImportSummary, the Stopwatch of its steps)."""
+    clock = Stopwatch()
+    book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
+                          parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
+    if not book.communes:
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+    communes = prepare_communes(tables.load_areas(session, "commune"))
+    if replace_sample:  # a new sample replaces the old one whole
+        session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
+    stored_before = tables.count_projects(session)
+    batch = ImportBatch(source_file=origin.source, source_format=origin.source_format, sha256=origin.sha256,
+                        imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=0, rows_loaded=0,
+                        rows_rejected=0, rejected_rows=[], is_sample=False)
+    session.add(batch)
+    session.flush()
+    writer = tables.ProjectWriter(session)
+    seen_ids, rejected, statuses = {}, [], Counter()
+    rows_read = rows_loaded = 0
+    clock.lap("prepare")
+    for raw in _timed(chunks, clock, "read"):
+        rows_read += len(raw)
+        valid, refused = validate_records(raw, book, seen_ids)
+        rejected += refused
         clock.lap("validate")
         if rejected and not skip_invalid:
-            raise ImportRefused(source, rejected, len(raw))
+            continue  # nothing more is stored; the rest is read to report every rejected row
         joined = join_projects_to_communes(valid, communes)
         clock.lap("join")
-        summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
-                                join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
-        if replace_sample:  # a new sample replaces the old one whole
-            session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
-        sample = joined["project_id"].isin(is_sample) if isinstance(is_sample, set) else \
-            pd.Series(bool(is_sample), index=joined.index)
-        existing = _existing_ids(session, joined["project_id"])
-        batch = ImportBatch(source_file=source, source_format=source_format, sha256=sha256,
-                            imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=len(raw),
-                            rows_loaded=len(joined), rows_rejected=len({r["line"] for r in rejected}),
-                            rejected_rows=rejected, is_sample=bool(sample.any()))
-        session.add(batch)
-        session.flush()
-        # rows for the table a chunk at a time: a dict per project for a whole big file would be most of the memory
-        for start in range(0, len(joined), STORE_CHUNK_ROWS):
-            part = slice(start, start + STORE_CHUNK_ROWS)
-            rows = project_rows(joined.iloc[part], batch.id, sample.iloc[part], config["MAPSERVICE_PID_URL_TEMPLATE"])
-            tables.upsert_projects(session, rows)
-            if progress:
-                progress(min(start + STORE_CHUNK_ROWS, len(joined)), len(joined))
+        sample = origin.sample_mask(raw, joined)
+        writer.write(project_frame(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"]))
+        batch.is_sample = batch.is_sample or bool(sample.any())
+        statuses.update(joined["join_status"])
+        rows_loaded += len(joined)
         clock.lap("store")
-        rebuild_area_statistics(session)
-        summary.data_version = tables.bump_data_version(session)
-        summary.batch_id = batch.id
-    clock.lap("statistics")  # includes the commit
-    summary.updated = len(existing)
-    summary.inserted = len(joined) - len(existing)
-    logger.info("imported %s: %d loaded, %d rejected", source, len(joined), len(rejected))
-    return summary
+        if progress:
+            progress(rows_loaded, total)
+    rejected.sort(key=lambda item: item["line"])  # stable: a row's reasons stay in the order they were found
+    if rejected and not skip_invalid:
+        raise ImportRefused(origin.source, rejected, rows_read)
+    writer.finish()
+    summary = ImportSummary(source=origin.source, rows_read=rows_read, rows_loaded=rows_loaded, rejected=rejected,
+                            join_status=dict(statuses.most_common()), seconds=clock.laps)
+    summary.inserted = tables.count_projects(session) - stored_before
+    summary.updated = rows_loaded - summary.inserted
+    batch.rows_read, batch.rows_loaded = rows_read, rows_loaded
+    batch.rows_rejected, batch.rejected_rows = len({r["line"] for r in rejected}), rejected
+    clock.lap("store")
+    if progress and rows_loaded != total:  # the last line of the progress: as many stored as there will be
+        progress(rows_loaded, rows_loaded)
+    rebuild_area_statistics(session)
+    summary.data_version = tables.bump_data_version(session)
+    summary.batch_id = batch.id
+    logger.info("imported %s: %d loaded, %d rejected", origin.source, rows_loaded, len(rejected))
+    return summary, clock
+
+
+def _timed(chunks, clock, step):
+    """The chunks of ``chunks``, the time spent reading each one counted as ``step``."""
+    iterator = iter(chunks)
+    while True:
+        clock.lap("_")
+        chunk = next(iterator, None)
+        clock.lap(step)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _import_lock(session_factory, config):
@@ -185,31 +245,31 @@ class Stopwatch:
         self.laps, self._last = {}, time.perf_counter()
 
     def lap(self, name):
+        """Add the time since the last lap to step ``name`` (steps repeated per chunk add up); "_" is not kept."""
         now = time.perf_counter()
-        self.laps[name] = now - self._last
+        if name != "_":
+            self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
 
 
-def _existing_ids(session, ids):
-    found = set()
-    ids = list(ids)
-    for start in range(0, len(ids), 20000):
-        chunk = ids[start:start + 20000]
-        found.update(session.scalars(sa.select(Project.project_id).where(Project.project_id.in_(chunk))))
-    return found
-
-
-def project_rows(joined, batch_id, is_sample, pid_url_template):
-    """Rows for the project table: typed values, EWKT points, PID record URLs (``is_sample``: a boolean Series,
-    True for SAMPLE rows, whose made-up references get no link to the real PID)."""
+def project_frame(joined, batch_id, is_sample, pid_url_template):
+    """The project table's columns but the point (tables.BULK_COLUMNS) for joined records: typed values, PID
+    record URLs (``is_sample``: a boolean Series, True for SAMPLE rows, whose made-up references get no link to
+    the real PID)."""
     frame = joined.copy()
     frame["pid_url"] = frame["pid_url"].where(
         frame["pid_url"].notna() | frame["pid_reference"].isna() | is_sample,
         frame["pid_reference"].map(lambda pid: pid_url_template.format(pid=pid)
                                    if pd.notna(pid) and pid_url_template else None))
-    frame["geom"] = [f"SRID=4326;POINT({x} {y})" if pd.notna(x) else None for x, y in zip(frame["lon"], frame["lat"])]
     frame["batch_id"] = batch_id
-    frame["is_sample"] = is_sample
+    frame["is_sample"] = is_sample.to_numpy(dtype=bool)
+    return frame.reindex(columns=tables.BULK_COLUMNS)
+
+
+def project_rows(joined, batch_id, is_sample, pid_url_template):
+    """Rows for the project table as dicts (``tables.upsert_projects``): ``project_frame`` plus EWKT points."""
+    frame = project_frame(joined, batch_id, is_sample, pid_url_template)
+    frame["geom"] = [f"SRID=4326;POINT({x} {y})" if pd.notna(x) else None for x, y in zip(frame["lon"], frame["lat"])]
     frame = frame.reindex(columns=tables.PROJECT_COLUMNS)
     frame = frame.astype(object).where(frame.notna(), None)
     return frame.to_dict("records")

@@ -3,20 +3,23 @@ import csv
 from collections import namedtuple
 from pathlib import Path
 
-from mapservice.ingest.oc4ids import read_oc4ids
-from mapservice.ingest.pid_report import read_pid_report
+from mapservice.ingest.oc4ids import read_oc4ids, read_oc4ids_chunks
+from mapservice.ingest.pid_report import read_pid_report, read_pid_report_chunks
 from mapservice.ingest.records import SourceError
-from mapservice.ingest.template import read_template, sniff_delimiter
+from mapservice.ingest.source_files import sniff_delimiter
+from mapservice.ingest.template import read_template, read_template_chunks
 
-# reader(path, max_bytes, **options); ``options`` are the context keys the reader takes
-Format = namedtuple("Format", "reader description options")
+# reader(path, max_bytes, **options) -> the raw frame; chunks(path, max_bytes, **options, chunk_rows=N) -> RawChunks,
+# the same rows a chunk at a time; ``options`` are the context keys the reader takes
+Format = namedtuple("Format", "reader description options chunks")
 
 FORMATS = {
     "template": Format(read_template, "the project's CSV/XLSX template, English or Khmer headers "
-                       "(docs/project-template.md)", ("sheet",)),
-    "oc4ids": Format(read_oc4ids, "an OC4IDS 0.9 project package (JSON)", ()),
+                       "(docs/project-template.md)", ("sheet",), read_template_chunks),
+    "oc4ids": Format(read_oc4ids, "an OC4IDS 0.9 project package (JSON)", (), read_oc4ids_chunks),
     "pid": Format(read_pid_report, "an NCDD PID implementation/contract-summary report saved as CSV "
-                  "(needs the fiscal year)", ("fiscal_year", "province_code", "gazetteer_communes")),
+                  "(needs the fiscal year)", ("fiscal_year", "province_code", "gazetteer_communes"),
+                  read_pid_report_chunks),
 }
 PID_MARKERS = {"area_name", "description"}
 HEADER_PEEK_BYTES = 64 * 1024
@@ -49,10 +52,16 @@ def _csv_header_names(path):
 
 
 def read(path, source_format, max_bytes, **context):
-    """Read ``path`` with the reader of ``source_format``, passing it only the context it takes."""
+    """Read ``path`` with the reader of ``source_format`` into one raw frame, passing it only the context it takes."""
+    return read_chunks(path, source_format, max_bytes, **context).whole()
+
+
+def read_chunks(path, source_format, max_bytes, chunk_rows=None, **context):
+    """Read ``path`` as raw frames of at most ``chunk_rows`` rows (RawChunks, read as they are iterated); the
+    file-level checks are made before this returns."""
     if source_format not in FORMATS:
         raise SourceError(f'{path}: unknown format "{source_format}"; expected one of {", ".join(FORMATS)}')
-    reader, _description, options = FORMATS[source_format]
+    _reader, _description, options, chunks = FORMATS[source_format]
     # the PID report needs the fiscal year and the communes; the other formats state them per record
     given = {name: value for name, value in context.items() if name in options}
-    return reader(Path(path), max_bytes, **given)
+    return chunks(Path(path), max_bytes, **given, chunk_rows=chunk_rows)

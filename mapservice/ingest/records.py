@@ -35,6 +35,8 @@ CANONICAL_COLUMNS = (
 )
 REQUIRED = ["project_id", "sector", "fiscal_year"]
 
+# a character that damaged_text_reason looks for (U+FFFD, the "á" of mojibake, "?"): other text is sound
+SUSPECT_TEXT = "[\ufffd\u00e1?]"
 # Cambodia's extent with a small margin; a point beyond it is a typo (swapped lon/lat, a missing digit).
 TRUE_WORDS = {"true", "yes", "y", "1", "បាទ", "ចាស", "មាន", "required"}
 FALSE_WORDS = {"false", "no", "n", "0", "ទេ", "គ្មាន", "not required"}
@@ -86,13 +88,26 @@ def _blank(value):
 
 
 def _apply(series, function):
-    """Map values one by one into an object series (None stays None, never NaN)."""
-    return pd.Series([function(v) for v in series], index=series.index, dtype=object)
+    """Map values one by one into an object series (None stays None, never NaN); ``function`` is pure, so each
+    distinct value is worked out once (codes, choices and years repeat across a big file)."""
+    done = {}
+
+    def once(value):
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = result = function(value)
+            return result
+        except TypeError:  # not hashable
+            return function(value)
+
+    return pd.Series([once(v) for v in series], index=series.index, dtype=object)
 
 
 def _text(series):
     """Strip strings; blank and missing become None."""
-    return _apply(series, lambda v: None if _blank(v) else str(v).strip())
+    return pd.Series([(v.strip() or None) if type(v) is str else None if _blank(v) else str(v).strip()
+                      for v in series], index=series.index, dtype=object)
 
 
 def normalise_code(value):
@@ -195,28 +210,31 @@ def _parse_point(frame, errors):
     return lon.where(~outside), lat.where(~outside)
 
 
-def validate_records(raw, book):
-    """Parse raw canonical columns; return (typed frame of the valid rows, list of rejected-row reasons)."""
+def validate_records(raw, book, seen_ids=None):
+    """Parse raw canonical columns; return (typed frame of the valid rows, list of rejected-row reasons).
+
+    ``seen_ids``: for a file validated a chunk at a time, {project_id: its first line} of the chunks before,
+    updated with this chunk's, so an id repeated across chunks is refused as it is within one."""
     frame = raw.reindex(columns=["line"] + CANONICAL_COLUMNS).astype(object)
     frame = frame.where(pd.notna(frame), None)
     errors = RecordErrors(frame)
     out = pd.DataFrame({"line": frame["line"].astype(int)})
-    for column in REQUIRED:
-        errors.add(frame[column].map(_blank), column, lambda v, c=column: f"{c} is required")
-    errors.add(frame["title_km"].map(_blank) & frame["title_en"].map(_blank), "title_en",
-               lambda v: "a title is required (title_km or title_en)")
     for column in ID_COLUMNS + TEXT_COLUMNS:
         out[column] = _text(frame[column])
+    for column in REQUIRED:
+        blank = out[column].isna() if column in out else _text(frame[column]).isna()
+        errors.add(blank, column, lambda v, c=column: f"{c} is required")
+    errors.add(out["title_km"].isna() & out["title_en"].isna(), "title_en",
+               lambda v: "a title is required (title_km or title_en)")
     for column in TEXT_COLUMNS + ["project_id"]:
-        reasons = out[column].map(lambda v, c=column: None if v is None else damaged_text_reason(c, v))
+        reasons = pd.Series(None, index=out.index, dtype=object)
+        suspect = out[column].str.contains(SUSPECT_TEXT, regex=True, na=False)  # only these can be damaged
+        reasons[suspect] = [damaged_text_reason(column, v) for v in out[column][suspect]]
         errors.add(reasons.notna(), column, lambda reason: reason, values=reasons)
     for column in URL_COLUMNS:
         errors.add(out[column].notna() & ~out[column].map(is_web_url), column,
                    lambda v, c=column: f'{c} was "{v}"; expected a web address starting with http:// or https://')
-    repeated = out["project_id"].notna() & out["project_id"].duplicated(keep="first")
-    first_line = out.drop_duplicates("project_id").set_index("project_id")["line"]
-    errors.add(repeated, "project_id",
-               lambda v: f'project_id "{v}" appears more than once in this file (first on line {first_line[str(v).strip()]})')
+    _refuse_repeated_ids(out, errors, {} if seen_ids is None else seen_ids)
     for column, choices in CHOICE_COLUMNS.items():
         out[column] = _parse_choice(frame[column], choices, column, errors)
     out["fiscal_year"] = _parse_int(frame["fiscal_year"], "fiscal_year", errors, book.first_year, book.last_year,
@@ -229,12 +247,32 @@ def validate_records(raw, book):
     out["eia_required"] = _parse_bool(frame["eia_required"], "eia_required", errors)
     out["stated_code"], out["commune_code"], out["village_code"] = _parse_codes(frame["commune_code"], book, errors)
     out["lon"], out["lat"] = _parse_point(frame, errors)
-    errors.add(out["stated_code"].isna() & out["lon"].isna() & frame["lon"].map(_blank), "commune_code",
+    errors.add(out["stated_code"].isna() & out["lon"].isna() & _text(frame["lon"]).isna(), "commune_code",
                lambda v: "no location: give commune_code or lon and lat")
     out["quality_flags"] = quality_flags(out)
     rejected = errors.rejected_lines()
     valid = out[~out["line"].isin(rejected)].reset_index(drop=True)
     return valid, sorted(errors.items, key=lambda item: item["line"])
+
+
+def _refuse_repeated_ids(out, errors, seen_ids):
+    """A project id given twice in a file: every row after its first is refused, naming the first line."""
+    ids = out["project_id"]
+    given = ids.notna()
+    first_here = {}
+    for pid, line in zip(ids[given], out["line"][given]):
+        first_here.setdefault(pid, int(line))
+    earlier = ids.map(seen_ids.get) if seen_ids else pd.Series(None, index=ids.index, dtype=object)
+    repeated = given & (ids.duplicated(keep="first") | earlier.notna())
+
+    def first_line(value):
+        pid = str(value).strip()
+        return seen_ids.get(pid, first_here.get(pid))
+
+    errors.add(repeated, "project_id",
+               lambda v: f'project_id "{v}" appears more than once in this file (first on line {first_line(v)})')
+    for pid, line in first_here.items():
+        seen_ids.setdefault(pid, line)
 
 
 def _amounts_in_riel(frame, out, book, errors):

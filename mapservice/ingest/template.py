@@ -1,23 +1,25 @@
 """The project's own CSV/XLSX template: its columns (English and Khmer headers) and its reader.
 
-The file-level helpers (size check, UTF-8 decoding, CSV rows with their line numbers, cell text, the
-raw frame) live here too, because the PID report and OC4IDS readers read files the same way.
+The header helpers (``header_positions``, ``missing_columns_error``, ``row_record``) serve the budget template too;
+the file-level helpers (size, UTF-8, CSV and XLSX rows, cells, raw frames) are in ``source_files.py``.
 """
-import codecs
-import csv
-import datetime
-import io
-import zipfile
 from collections import namedtuple
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8, check_cell_sizes, check_xlsx_uncompressed
+from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
+from mapservice.ingest.source_files import (
+    CHUNK_ROWS,
+    KHMER_DIGITS,
+    RawChunks,
+    batched,
+    cell,
+    iter_csv_table,
+    iter_xlsx_table,
+    latin_digits,
+)
 
 Column = namedtuple("Column", "en km description example required")
 
@@ -82,7 +84,6 @@ COLUMNS = {
     "lat": Column("Latitude", "រយៈទទឹង", "Latitude of the project site, decimal degrees (WGS84)", "13.7432",
                   "commune_code, or lon and lat"),
 }
-KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # columns whose Khmer digits are read as Latin digits (the validator parses Latin digits only)
 DIGIT_COLUMNS = {*DATE_COLUMNS, *MONEY_COLUMNS, "fiscal_year", "number_of_bidders", "commune_code", "lon", "lat"}
 
@@ -96,19 +97,24 @@ def template_header(lang):
 
 def read_template(path, max_bytes, sheet=None):
     """Read a template CSV or XLSX file into a raw frame: ``line`` plus the canonical columns it has."""
+    return read_template_chunks(path, max_bytes, sheet).whole()
+
+
+def read_template_chunks(path, max_bytes, sheet=None, chunk_rows=None):
+    """A template CSV or XLSX file as raw frames of at most ``chunk_rows`` rows each (RawChunks), read as they are
+    asked for; the file-level checks (size, encoding, header, a first data row) are made before this returns."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        header, rows = read_csv_table(path, max_bytes)
+        header, rows = iter_csv_table(path, max_bytes)
     elif suffix == ".xlsx":
-        header, rows = read_xlsx_table(path, max_bytes, sheet)
+        header, rows = iter_xlsx_table(path, max_bytes, sheet)
     else:
         raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    frame = _frame_of_rows(rows, positions, columns)
-    frame.attrs["ignored_columns"] = ignored
-    return frame
+    frames = (_frame_of_rows(part, positions, columns) for part in batched(rows, chunk_rows or CHUNK_ROWS))
+    return RawChunks(frames, {"ignored_columns": ignored})
 
 
 def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
@@ -118,13 +124,17 @@ def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
         value = cell(cells, index)
         record[name] = latin_digits(value) if name in digit_columns else value
     return record
+
+
 def _frame_of_rows(rows, positions, columns):
     """The raw frame built column by column from the rows (no dict per row: a big file's memory)."""
     data = {"line": pd.array([line for line, _cells in rows], dtype="int64")}
     for name in columns:
         index = positions[name]
-        values = [cell(cells, index) for _line, cells in rows]
-        data[name] = pd.Series([latin_digits(v) for v in values] if name in DIGIT_COLUMNS else values, dtype=object)
+        values = [cells[index] if index < len(cells) else None for _line, cells in rows]  # cell(), inline
+        if name in DIGIT_COLUMNS:
+            values = [None if v is None else v.translate(KHMER_DIGITS) for v in values]  # latin_digits, inline
+        data[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(data)
 
 
@@ -174,168 +184,3 @@ def missing_columns_error(path, missing, header):
     lost = any(QUESTION_MARKS.search(label or "") for label in header)
     advice = f'; the Khmer letters of the header were replaced by "?": {SAVE_AS_UTF8}' if lost else ""
     return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}{advice}")
-
-
-def check_file(path, max_bytes):
-    """Refuse a missing, empty or oversized file before reading any of it; return its size."""
-    if not path.is_file():
-        raise SourceError(f"{path}: file not found")
-    size = path.stat().st_size
-    if size == 0:
-        raise SourceError(f"{path}: the file is empty")
-    if size > max_bytes:
-        raise SourceError(f"{path}: {size} bytes is larger than MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes})")
-    return size
-
-
-def read_text(path, max_bytes):
-    """The whole file as text: checked for size first, then decoded as UTF-8 (with or without BOM)."""
-    check_file(path, max_bytes)
-    data = path.read_bytes()
-    save_hint = 'expected UTF-8: save it again as UTF-8 (in Excel: "CSV UTF-8")'
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SourceError(f"{path}: the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); {save_hint}")
-    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        # UTF-16 without a byte-order mark decodes as "valid" UTF-8 full of NUL characters
-        raise SourceError(f"{path}: NUL byte at byte offset {nul} (line {_line_at(data, nul)}); "
-                          f"the file looks UTF-16 encoded; {save_hint}")
-    try:
-        return data[skipped:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = skipped + exc.start
-        raise SourceError(f"{path}: not UTF-8: byte 0x{data[offset]:02x} at byte offset {offset} "
-                          f"(line {_line_at(data, offset)}) cannot be decoded (a legacy encoding such as "
-                          f"Windows-1252?); {save_hint}") from None
-
-
-def _line_at(data, offset):
-    return data[:offset].count(b"\n") + 1
-
-
-def sniff_delimiter(line):
-    """Comma, unless the header line has more semicolons or tabs (Excel's CSV in some locales)."""
-    counts = {delimiter: line.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > counts[","] else ","
-
-
-def read_csv_table(path, max_bytes):
-    """A CSV file as (header cells, [(line, cells)] of its non-blank data rows); line 1 is the first line."""
-    text = read_text(path, max_bytes)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # strict: a quote left open (a truncated file) is an error, not one cell holding the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
-    rows, start, header = [], 1, None
-    try:
-        for cells in reader:
-            values = [cell_text(value) for value in cells]
-            header = header or (values if any(values) else None)
-            check_cell_sizes(path, start, header, values)
-            rows.append((start, values))
-            start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
-    except csv.Error as exc:
-        raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
-    return split_header(path, rows, "the file")
-
-
-def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
-    """One sheet of an XLSX workbook as (header cells, [(row number, cells)] of its non-blank rows): ``sheet``,
-    else the one named ``preferred``, else the first."""
-    check_file(path, max_bytes)
-    check_xlsx_uncompressed(path, max_bytes)
-    # read twice side by side: the values Excel saved, and the formulas (a formula cell without a saved value
-    # would silently read as empty, and its budget be lost)
-    values_book, formulas_book = _open_workbook(path, data_only=True), _open_workbook(path, data_only=False)
-    try:
-        worksheet = _pick_sheet(path, values_book, sheet, preferred)
-        formulas = formulas_book[worksheet.title]
-        for each in (worksheet, formulas):  # some tools state a wrong sheet size; read every row there is
-            each.reset_dimensions()
-        rows, header = [], None
-        for number, (values, written) in enumerate(zip(worksheet.iter_rows(values_only=True),
-                                                       formulas.iter_rows(values_only=True)), start=1):
-            header = header or (values if any(v is not None for v in values) else None)
-            _check_formulas(path, worksheet.title, number, values, written, header)
-            rows.append((number, [cell_text(value) for value in values]))
-    finally:
-        values_book.close()
-        formulas_book.close()
-    return split_header(path, rows, f'the sheet "{worksheet.title}"')
-
-
-def _open_workbook(path, data_only):
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
-
-
-def _check_formulas(path, sheet, number, values, written, header):
-    """A formula cell is read as the value Excel saved with it; one saved without its value is refused."""
-    for index, (value, formula) in enumerate(zip(values, written)):
-        if value is None and isinstance(formula, str) and formula.startswith("="):
-            column = cell(header or (), index) or f"column {index + 1}"
-            raise SourceError(f'{path}: sheet "{sheet}", cell {get_column_letter(index + 1)}{number} ({column}) '
-                              f'holds the formula {formula} without a saved value; open the file in Excel or '
-                              "LibreOffice and save it again (values are computed on saving), or paste the values")
-
-
-def _pick_sheet(path, book, sheet, preferred):
-    """The sheet asked for, else the one named ``preferred``, else the first."""
-    by_name = {name.strip().casefold(): name for name in book.sheetnames}
-    if sheet is not None:
-        if sheet.strip().casefold() not in by_name:
-            raise SourceError(f'{path}: no sheet named "{sheet}"; the workbook has '
-                              + ", ".join(f'"{name}"' for name in book.sheetnames))
-        return book[by_name[sheet.strip().casefold()]]
-    if preferred in by_name:
-        return book[by_name[preferred]]
-    return book.worksheets[0]
-
-
-def split_header(path, rows, where):
-    """Drop blank rows; the first row left is the header, the others the data rows."""
-    rows = [(line, cells) for line, cells in rows if any(value is not None for value in cells)]
-    if not rows:
-        raise SourceError(f"{path}: {where} is empty")
-    if len(rows) == 1:
-        raise SourceError(f"{path}: {where} has a header row but no data rows")
-    header = [value or "" for value in rows[0][1]]
-    return header, rows[1:]
-
-
-def cell(cells, index):
-    """The cell at ``index``, or None when the row is shorter than the header."""
-    return cells[index] if index < len(cells) else None
-
-
-def cell_text(value):
-    """A raw cell as text: blank -> None, dates -> YYYY-MM-DD, 12.0 -> "12", True -> "yes"."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
-def latin_digits(text):
-    """Khmer digits (០-៩) as Latin digits, so codes, dates and amounts typed in Khmer parse."""
-    return None if text is None else text.translate(KHMER_DIGITS)
-
-
-def raw_frame(records, columns):
-    """The frame a reader returns: ``line`` (int) and the given columns, values as strings or None."""
-    frame = pd.DataFrame({name: [record.get(name) for record in records] for name in ["line", *columns]},
-                         dtype=object)
-    frame["line"] = frame["line"].astype("int64")
-    return frame
-

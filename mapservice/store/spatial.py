@@ -5,13 +5,14 @@ import numpy as np
 import shapely
 
 
-def locate_points(lon, lat, communes):
+def locate_points(lon, lat, communes, tree=None):
     """Return the commune code holding each point (None outside every commune).
 
     Parameters
     ----------
     lon, lat : array-like of float (NaN for no point)
     communes : GeoDataFrame with ``code`` and polygon geometry
+    tree : ``shapely.STRtree`` of ``communes.geometry`` when the caller built it once (an import's chunks)
     """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     result = np.full(len(lon), None, dtype=object)
@@ -19,7 +20,8 @@ def locate_points(lon, lat, communes):
     if not has_point.any() or communes.empty:
         return result
     points = shapely.points(lon[has_point], lat[has_point])
-    tree = shapely.STRtree(communes.geometry.values)
+    if tree is None:
+        tree = shapely.STRtree(communes.geometry.values)
     point_index, polygon_index = tree.query(points, predicate="intersects")
     codes = communes["code"].to_numpy()[polygon_index]
     # lowest code wins on shared borders: sort by (point, code) and keep the first per point

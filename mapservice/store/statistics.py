@@ -7,6 +7,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mapservice.store.models import AreaStatistic, Project
+from mapservice.store.tables import insert_tuples
 
 KEYS = ["fiscal_year", "sector"]
 MEASURES = ["project_count", "budget", "contract_value", "expenditure"]
@@ -43,6 +44,7 @@ def rebuild_area_statistics(session):
     """Replace the area_statistic table from the projects, inside the caller's transaction."""
     session.execute(sa.delete(AreaStatistic))
     stats = compute_area_statistics(commune_totals(session))
-    if len(stats):
-        session.execute(sa.insert(AreaStatistic), stats.to_dict("records"))
+    columns = list(stats.columns)
+    rows = list(zip(*(stats[c].astype(object).tolist() for c in columns)))  # plain Python values, as tuples
+    insert_tuples(session, AreaStatistic.__tablename__, columns, rows)
     return len(stats)

@@ -5,7 +5,7 @@ import geopandas as gpd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mapservice.store.models import AdminArea, CodeAlias, DataVersion, NameVariant, Project
+from mapservice.store.models import DATE_COLUMNS, AdminArea, CodeAlias, DataVersion, NameVariant, Project
 
 PROJECT_COLUMNS = [c.name for c in Project.__table__.columns]
 
@@ -92,3 +92,84 @@ def upsert_projects(session, rows, chunk_size=5000, progress=None):
         session.execute(statement, rows[start:start + chunk_size])
         if progress:
             progress(min(start + chunk_size, len(rows)), len(rows))
+
+
+# the bulk path: every column but the point, which the database makes from lon/lat
+BULK_COLUMNS = [c for c in PROJECT_COLUMNS if c != "geom"]
+STAGE_TABLE = "project_stage"
+
+
+class ProjectWriter:
+    """Bulk upserts of projects by project_id inside the caller's transaction, a frame at a time.
+
+    PostGIS: ``COPY`` into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` at
+    ``finish``; SpatiaLite: ``executemany`` of plain tuples. No dict and no ORM object per row; the point is made
+    in SQL from lon/lat (``ST_SetSRID(ST_MakePoint)`` / ``MakePoint``). The frames hold BULK_COLUMNS, typed
+    (``project_frame`` in ingest/pipelines.py)."""
+
+    def __init__(self, session):
+        self.connection = session.connection()
+        self.postgres = self.connection.dialect.name == "postgresql"
+        if self.postgres:
+            self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
+            self.connection.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {STAGE_TABLE} (LIKE project INCLUDING DEFAULTS) ON COMMIT DROP")
+        else:
+            self._insert = _sqlite_upsert_sql()
+
+    def write(self, frame):
+        rows = _tuples(frame, iso_dates=not self.postgres)
+        if self.postgres:
+            driver = self.connection.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {STAGE_TABLE} ({', '.join(BULK_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif rows:
+            self.connection.exec_driver_sql(self._insert, rows)
+
+    def finish(self):
+        if not self.postgres:
+            return
+        columns = ", ".join(BULK_COLUMNS)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECT_COLUMNS if c != "project_id")
+        self.connection.exec_driver_sql(
+            f"INSERT INTO project ({columns}, geom) SELECT {columns}, ST_SetSRID(ST_MakePoint(lon, lat), 4326) "
+            f"FROM {STAGE_TABLE} ON CONFLICT (project_id) DO UPDATE SET {updates}")
+        self.connection.exec_driver_sql(f"DROP TABLE {STAGE_TABLE}")
+
+
+def _sqlite_upsert_sql():
+    number = {c: i for i, c in enumerate(BULK_COLUMNS, start=1)}
+    values = ", ".join(f"?{i}" for i in number.values())
+    updates = ", ".join(f"{c} = excluded.{c}" for c in PROJECT_COLUMNS if c != "project_id")
+    # MakePoint of a NULL lon/lat is NULL: a project without a point has no geometry
+    return (f"INSERT INTO project ({', '.join(BULK_COLUMNS)}, geom) "
+            f"VALUES ({values}, MakePoint(?{number['lon']}, ?{number['lat']}, 4326)) "
+            f"ON CONFLICT (project_id) DO UPDATE SET {updates}")
+
+
+def _tuples(frame, iso_dates):
+    """The rows of ``frame`` as tuples of plain Python values (None for missing), in BULK_COLUMNS order."""
+    columns = []
+    for name in BULK_COLUMNS:
+        series = frame[name]
+        values = series.astype(object).where(series.notna(), None).tolist()
+        if iso_dates and name in DATE_COLUMNS:  # SQLite keeps dates as text, as SQLAlchemy writes them
+            values = [None if v is None else v.isoformat() for v in values]
+        columns.append(values)
+    return list(zip(*columns))
+
+
+def count_projects(session):
+    return session.execute(sa.select(sa.func.count()).select_from(Project)).scalar()
+
+
+def insert_tuples(session, table, columns, rows):
+    """Insert plain tuples into ``table`` (its ``columns``) with one executemany, in the caller's transaction: no
+    dict per row (the statistics of a big import are tens of thousands of rows)."""
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    if rows:
+        connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                   f"VALUES ({', '.join([mark] * len(columns))})", rows)
