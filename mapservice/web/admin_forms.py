@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -19,6 +19,7 @@ class UploadForm(FlaskForm):
     file = FileField(lazy_gettext("File of project records (CSV, XLSX or OC4IDS JSON)"),
                      validators=[FileRequired(lazy_gettext("Choose a file to upload."))],
                      render_kw={"accept": ",".join(UPLOAD_SUFFIXES)})
+    mode = RadioField(lazy_gettext("What the file does"), choices=[("merge", ""), ("replace", "")], default="merge")
 
 
 class ActionForm(FlaskForm):

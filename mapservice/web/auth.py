@@ -21,7 +21,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.store import accounts
-from mapservice.web import errors
+from mapservice.store.db import create_db_engine, make_session_factory
+from mapservice.web import errors, i18n, maps
+from mapservice.web.api import close_session
+from mapservice.web.admin_forms import ActionForm
+from mapservice.web.i18n import current_language
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret-key"
 MULTIPART_ALLOWANCE = 64 * 1024  # the form's other fields and the multipart framing around the file
 csrf = CSRFProtect()
 login_manager = LoginManager()
+OPEN_VIEWS = {"admin.login"}  # the only page of /admin without a session
 
 
 class Publisher(UserMixin):
@@ -73,6 +78,55 @@ def load_publisher(value):
 def to_login():
     """An /admin page without a session: to the login page, which comes back here afterwards."""
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?"), lang=request.args.get("lang")))
+
+
+def require_login():
+    """before_request of /admin: every page but the login page needs a session (else: to the login page)."""
+    if request.endpoint not in OPEN_VIEWS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    g.action_form = ActionForm()
+
+
+def login_rules():
+    """The login throttle's numbers, as the login page and the manual state them."""
+    return {"throttle": {"failures": accounts.MAX_FAILURES, "minutes": accounts.LOCKOUT_SECONDS // 60}}
+
+
+def never_cache(response):
+    """What an /admin page shows is one person's: no browser or proxy keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def open_write_session():
+    """before_request of /admin: a session on the primary database (DATABASE_URL, never the read replica, and
+    without the public pages' statement timeout: a publish may take a while) and the data snapshot."""
+    g.session = current_app.extensions["write_session_factory"]()
+    g.snapshot = current_app.extensions["data_state"].current(g.session)
+
+
+def write_sessions():
+    """The session factory of the primary database, for the publishes' own transactions."""
+    return current_app.extensions["write_session_factory"]
+
+
+def guard(blueprint):
+    """An /admin blueprint: its session on the primary database, the language, a signed-in user required, never
+    cached."""
+    blueprint.before_request(open_write_session)
+    blueprint.before_request(maps.check_request_language)
+    blueprint.teardown_request(close_session)
+    blueprint.after_request(maps.vary_on_language)
+    blueprint.record_once(lambda setup: i18n.init_app(setup.app))
+    blueprint.before_request(require_login)
+    blueprint.context_processor(login_rules)
+    blueprint.after_request(never_cache)
+
+
+def back_here(endpoint, **values):
+    """A redirect after a POST to an /admin page in the request's language (303: the browser GETs it)."""
+    return redirect(url_for(endpoint, lang=current_language(), **values), 303)
 
 
 def admin_only(view):
@@ -121,6 +175,8 @@ def check_csrf():
 def init_app(app):
     """Secret key, cookie flags, Flask-Login, CSRF, proxies and the upload limit for ``app``."""
     config = app.config
+    limits = {"statement_timeout_ms": 0, "connect_timeout_s": config["MAPSERVICE_CONNECT_TIMEOUT_S"]}
+    app.extensions["write_session_factory"] = make_session_factory(create_db_engine(config, None, limits))
     app.secret_key = secret_key(config)
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=bool(config["MAPSERVICE_HTTPS"]), SESSION_COOKIE_NAME="mapservice_session",
