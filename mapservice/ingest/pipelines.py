@@ -13,6 +13,7 @@ from mapservice.ingest import boundaries, gazetteer, readers
 from mapservice.ingest.currency import parse_rates
 from mapservice.ingest.join import join_projects_to_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
+from mapservice.store import history as version_history
 from mapservice.store import tables
 from mapservice.store.locks import import_lock
 from mapservice.store.models import ImportBatch, Project
@@ -42,6 +43,7 @@ class ImportSummary:
     join_status: dict = field(default_factory=dict)
     batch_id: int | None = None
     data_version: int | None = None
+    version_id: int | None = None  # the version history's record (store/history.py)
     seconds: dict = field(default_factory=dict)  # per step, for the summary line and the benchmark
 
 
@@ -57,9 +59,11 @@ def import_boundaries(session_factory, config, preset="ncdd2014", level=None, fi
         _check_parents_stored(session, levels)
         tables.replace_areas(session, {level: boundaries.to_rows(frame) for level, frame in levels.items()},
                              aliases, variants)
-        if session.scalar(sa.select(sa.func.count()).select_from(Project)):
+        tracker = version_history.Tracker(session, session.scalars(sa.select(Project.project_id)))
+        if tracker.ids:
             relocate_projects(session)
-        tables.bump_data_version(session)
+        tracker.record("boundaries", "cli", str(file) if file else f"{preset} boundaries", None,
+                       tables.bump_data_version(session), {level: len(frame) for level, frame in levels.items()})
     return {level: len(frame) for level, frame in levels.items()}
 
 
@@ -93,14 +97,19 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
                     context=None):
     """Import one file of project records as one batch; refuse it whole if any row is invalid."""
     path = Path(path)
+    raw, source_format = read_project_file(session_factory, config, path, source_format, context)
+    return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
+                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("sample_ids", False), progress=progress)
+
+
+def read_project_file(session_factory, config, path, source_format=None, context=None):
+    """The raw canonical records of a project file (any layout readers.py knows) and its format."""
     source_format = source_format or readers.detect_format(path)
     context = dict(context or {})
     if source_format == "pid":
         with session_factory() as session:
             context["gazetteer_communes"] = tables.load_areas(session, "commune")[["code", "name_en", "name_km"]]
-    raw = readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context)
-    return import_records(session_factory, config, raw, str(path), source_format, file_sha256(path),
-                          skip_invalid=skip_invalid, is_sample=raw.attrs.get("sample_ids", False), progress=progress)
+    return readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context), source_format
 
 
 def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):
@@ -121,7 +130,7 @@ def import_sample(session_factory, config, n_projects, seed, output=None, progre
 
 
 def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
-                   is_sample=False, replace_sample=False, progress=None):
+                   is_sample=False, replace_sample=False, progress=None, user_name="cli"):
     """Validate, join and store raw canonical records (the part shared by files and the sample generator).
 
     ``is_sample``: True when every record is SAMPLE data, or the set of the project ids that are (an OC4IDS
@@ -144,6 +153,9 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
         clock.lap("join")
         summary = ImportSummary(source=source, rows_read=len(raw), rows_loaded=len(joined), rejected=rejected,
                                 join_status=joined["join_status"].value_counts().to_dict(), seconds=clock.laps)
+        tracker = version_history.Tracker(session, set(joined["project_id"]) | (  # the version history (store/history.py)
+            set(session.scalars(sa.select(Project.project_id).where(Project.is_sample.is_(True))))
+            if replace_sample else set()))
         if replace_sample:  # a new sample replaces the old one whole
             session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
         sample = joined["project_id"].isin(is_sample) if isinstance(is_sample, set) else \
@@ -166,6 +178,10 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
         rebuild_area_statistics(session)
         summary.data_version = tables.bump_data_version(session)
         summary.batch_id = batch.id
+        summary.version_id = tracker.record("sample" if replace_sample else "import", user_name, source, sha256,
+                                            summary.data_version, {"rows_read": len(raw), "rows_loaded": len(joined),
+                                                                   "rows_rejected": batch.rows_rejected},
+                                            {"batch_id": batch.id}).id
     clock.lap("statistics")  # includes the commit
     summary.updated = len(existing)
     summary.inserted = len(joined) - len(existing)
