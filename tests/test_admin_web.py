@@ -317,6 +317,9 @@ def test_an_editor_may_correct_only_the_projects_of_their_areas(site):
     form = editor.get("/admin/projects/OC-W-01/edit?lang=en").get_data(as_text=True)
     assert 'name="budget" value="41000000"' in form
     fields = dict(re.findall(r'<input type="text" id="field-\w+" name="(\w+)" value="([^"]*)"', form))
+    for name, options in re.findall(r'<select id="field-\w+" name="(\w+)">(.*?)</select>', form, re.S):
+        fields[name] = (re.findall(r'<option value="(\w*)" selected>', options) or [""])[0]
+    assert fields["sector"] == "rural_road"
     fields.update(budget="42000000", csrf_token=csrf_token(form))
     response = editor.post("/admin/projects/OC-W-01/edit?lang=en", data=fields)
     assert response.status_code == 303

@@ -1,7 +1,7 @@
 """/admin for administrators: the audit log of logins and actions, and the accounts (list, add with a password
 shown once, disable). Editors get 403."""
 from flask import Blueprint, abort, flash, g, render_template
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from mapservice.store import accounts
@@ -10,13 +10,23 @@ from mapservice.web.admin_forms import UserForm
 
 blueprint = Blueprint("admin_accounts", __name__, url_prefix="/admin")
 auth.guard(blueprint)
+ACTION_NAMES = {
+    "login": lazy_gettext("signed in"), "login_failed": lazy_gettext("sign-in refused"),
+    "login_throttled": lazy_gettext("sign-in refused: too many tries"), "logout": lazy_gettext("signed out"),
+    "user_added": lazy_gettext("account added"), "user_disabled": lazy_gettext("account disabled"),
+    "token_issued": lazy_gettext("token for programs issued"), "draft_created": lazy_gettext("file uploaded as a draft"),
+    "draft_refused": lazy_gettext("upload refused"), "correction_refused": lazy_gettext("correction refused"),
+    "publish": lazy_gettext("draft published"), "publish_refused": lazy_gettext("publication refused"),
+    "discard": lazy_gettext("draft discarded"), "rollback": lazy_gettext("back to an earlier version"),
+    "rollback_refused": lazy_gettext("going back refused"),
+}
 
 
 @blueprint.get("/audit")
 @auth.admin_only
 def audit_log():
     """Logins and actions, newest first (admins only)."""
-    return render_template("admin/audit.html", events=accounts.audit_events(g.session))
+    return render_template("admin/audit.html", events=accounts.audit_events(g.session), action_names=ACTION_NAMES)
 
 
 @blueprint.get("/users")
