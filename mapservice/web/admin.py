@@ -200,7 +200,10 @@ def draft_page(draft_id, error=None, status=200):
     report = read_drafts.draft_report(g.session, draft.id)
     diff = read_drafts.draft_diff(g.session, draft.id) if draft.status == "draft" else None
     scaffold = maps.scaffold(CAMBODIA["lat"], CAMBODIA["lon"], CAMBODIA["zoom"], gettext("Map of the draft's projects"))
+    districts = sorted({row["district_code"] for row in draft.rows or [] if row.get("district_code")})
+    outlines = [url_for("api.layer", name="admin_outlines", level="commune", district=code) for code in districts[:5]]
     return render_template("admin/draft.html", draft=report, diff=diff, scaffold=scaffold, error=error,
+                           outlines=outlines,
                            labels=FIELD_LABELS, reasons=reasons, vocabulary=maps.vocabulary_labels(),
                            join_names=JOIN_NAMES), status
 

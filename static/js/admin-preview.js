@@ -38,8 +38,19 @@ function draw(data) {
   document.body.dataset.previewConflicts = String(features.filter((f) => f.properties.conflict).length);
 }
 
+// the communes of the draft's districts, for orientation (below the markers)
+async function drawOutlines() {
+  map.createPane("outlines").style.zIndex = 350;
+  for (const url of JSON.parse(container.dataset.outlines || "[]")) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (response.ok) L.geoJSON(await response.json(), { interactive: false, pane: "outlines",
+      style: { color: "#6b6b6b", weight: 1, fillColor: "#fbfaf6", fillOpacity: 1 } }).addTo(map);
+  }
+}
+
 async function start() {
   localizeControls(map);
+  await drawOutlines().catch(() => {});
   const status = document.getElementById("preview-status");
   try {
     const response = await fetch(container.dataset.previewUrl, { headers: { Accept: "application/json" } });
