@@ -208,24 +208,25 @@ def test_every_reason_code_has_a_translated_sentence():
     assert reasons.missing_codes() == []
 
 
-@pytest.mark.parametrize("item, expected", [
-    ({"code": "not_an_amount", "column": "budget", "params": {"column": "budget", "value": "12,5 M"}},
-     'budget</span> is “<span class="verbatim" translate="no">12,5 M</span>”, not an amount.'),
+@pytest.mark.parametrize("item, lang, expected", [
+    ({"code": "not_an_amount", "column": "budget", "params": {"column": "budget", "value": "12,5 M"}}, "en",
+     'Budget (riel) is “<span class="verbatim" translate="no">12,5 M</span>”, not an amount.'),
+    ({"code": "not_an_amount", "column": "budget", "params": {"column": "budget", "value": "12,5 M"}}, "km",
+     'ថវិកា (រៀល) គឺ “<span class="verbatim" translate="no">12,5 M</span>” មិនមែនជាចំនួនទឹកប្រាក់ទេ។'),
     ({"code": "not_a_date", "column": "planned_start", "params": {"column": "planned_start", "value": "<b>x</b>"}},
-     "“<span class=\"verbatim\" translate=\"no\">&lt;b&gt;x&lt;/b&gt;</span>”, not a date."),
-    ({"code": "no_such_code", "column": "lat", "reason": "lat was odd", "params": {}},
-     ('The value of <span class="verbatim" translate="no">lat</span> cannot be used (the check says: '
-      '<span class="verbatim" translate="no">lat was odd</span>).')),
-    ({"code": "year_out_of_range", "column": "fiscal_year", "reason": "fiscal_year was odd", "params": {"value": "2030"}},
-     "the year must be from"),  # first and last missing: the sentence falls back to the check's words
+     "en", "“<span class=\"verbatim\" translate=\"no\">&lt;b&gt;x&lt;/b&gt;</span>”, not a date."),
+    ({"code": "no_such_code", "column": "lat", "reason": "lat was <odd>", "params": {}}, "en",
+     '<span class="verbatim" translate="no">lat was &lt;odd&gt;</span>'),  # no sentence: the check's own words
+    ({"code": "year_out_of_range", "column": "fiscal_year", "reason": "fiscal_year was 2030", "params": {"value": "2030"}},
+     "en", '<span class="verbatim" translate="no">fiscal_year was 2030</span>'),  # first and last missing: the same
 ])
-def test_reasons_are_explained_with_the_files_values_escaped(site, item, expected):
-    with site.test_request_context("/admin?lang=en"):
-        text = str(reasons.explain(item))
-    if item["code"] == "year_out_of_range":
-        assert expected not in text and "fiscal_year was odd" in text
-    else:
-        assert expected in text
+def test_reasons_are_explained_with_the_files_values_escaped(site, item, lang, expected):
+    with site.test_request_context(f"/admin?lang={lang}"):
+        site.preprocess_request()
+        text = str(reasons.explain(item, lang))
+        plain = reasons.reason_text(item, lang)
+    assert expected in text
+    assert "<" not in plain.replace("<b>x</b>", "").replace("<odd>", "")
 
 
 # --- drafts: upload, scope, report, publish, history ---------------------------------------------------------------
@@ -269,11 +270,11 @@ def test_a_draft_with_refused_rows_is_reported_per_row_and_column_in_both_langua
     cells = re.findall(r'<tr data-line="(\d+)" data-column="(\w+)" data-code="(\w+)">', page)
     assert cells == [("4", "fiscal_year", "year_out_of_range"), ("4", "budget", "not_an_amount")] or sorted(cells) == \
         sorted([("4", "fiscal_year", "year_out_of_range"), ("4", "budget", "not_an_amount")])
-    assert ("fiscal_year is “2031”; the year must be from 2014 to 2019." in text_of(page)
-            and "budget is “12 million”, not an amount. Write the amount in riel with digits only" in text_of(page))
+    assert ("Fiscal year is “2031”; the year must be from 2014 to 2019." in text_of(page)
+            and "Budget (riel) is “12 million”, not an amount. Write the amount in riel with digits only" in text_of(page))
     assert "1 row cannot be published as it is." in text_of(page)
     khmer = text_of(client.get(draft_url.replace("lang=en", "lang=km")).get_data(as_text=True))
-    assert "fiscal_year គឺ “2031”; ឆ្នាំត្រូវតែពី 2014 ដល់ 2019។" in khmer
+    assert "ឆ្នាំសារពើពន្ធ គឺ “2031”; ឆ្នាំត្រូវតែពី 2014 ដល់ 2019។" in khmer
     response = post_action(client, draft_url.split("?")[0] + "/publish?lang=en", draft_url)
     assert response.status_code == 400
     assert "This draft has 1 refused row." in response.get_data(as_text=True)

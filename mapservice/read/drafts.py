@@ -177,4 +177,21 @@ def changes(session, area=None, limit=100):
         row = change.after or change.before or {}
         found.append({"id": change.id, "version": change.version_id, "at": _at(at), "action": action,
                       "kind": change.kind, "fields": change.fields or [], **_brief(row)})
+    names = _area_names(session, [c[f"{level}_code"] for c in found for level in LEVEL_DIGITS])
+    for item in found:  # the names of the project's areas, for the page and the feed
+        for level in LEVEL_DIGITS:
+            name = names.get(item[f"{level}_code"], {})
+            item[f"{level}_name_km"], item[f"{level}_name_en"] = name.get("name_km"), name.get("name_en")
     return found
+
+
+def area_name(session, code):
+    """{level, name_km, name_en} of a stored area, or None."""
+    return _area_names(session, [code]).get(code)
+
+
+def districts(session):
+    """Every stored district (code, names), by code: the choices of the changes page."""
+    return [{"code": r.code, "name_km": r.name_km, "name_en": r.name_en} for r in session.execute(
+        sa.select(AdminArea.code, AdminArea.name_km, AdminArea.name_en).where(AdminArea.level == "district")
+        .order_by(AdminArea.code))]

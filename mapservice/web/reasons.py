@@ -1,13 +1,16 @@
 """Why a row of a draft was refused, in the reader's language: one translated sentence per reason code of
-``ingest/reasons.py`` (what is wrong and how to fix it), the column and the values as written in the file
-(``translate="no"``), and the names of the file's columns in words."""
+``ingest/reasons.py`` (what is wrong and how to fix it), the column named by its header in that language (the
+downloads' bilingual dictionary), the values as written in the file. ``explain`` gives the pages' markup (the file's
+values escaped and ``translate="no"``), ``reason_text`` the plain text; a code without a sentence keeps the
+validator's English words."""
 from flask_babel import lazy_gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from mapservice.formats import downloads
 from mapservice.ingest.reasons import REASON_CODES
 
-REASONS = {
-    "required": lazy_gettext("The column %(column)s is empty; it is required. Fill it in."),
+REASON_TEXTS = {
+    "required": lazy_gettext("%(column)s is empty; it is required. Fill it in."),
     "title_required": lazy_gettext("The project has no title: fill in %(column)s (Khmer or English title)."),
     "not_in_list": lazy_gettext("%(column)s is “%(value)s”, which is not allowed. Write one of: %(allowed)s."),
     "not_an_amount": lazy_gettext("%(column)s is “%(value)s”, not an amount. Write the amount in riel with digits "
@@ -42,12 +45,16 @@ REASONS = {
 }
 # what a file must hold literally, whatever the reader's language
 WRITTEN = {"yes": "yes", "no": "no", "khr": "KHR", "utf8": "UTF-8", "http": "http://", "https": "https://"}
-OTHER = lazy_gettext("The value of %(column)s cannot be used (the check says: %(reason)s).")
 
 
 def missing_codes():
     """Reason codes of the validator without a sentence here (tests/test_admin_web.py keeps this empty)."""
-    return sorted(set(REASON_CODES) - set(REASONS))
+    return sorted(set(REASON_CODES) - set(REASON_TEXTS))
+
+
+def column_label(column, language):
+    """A column of the file by its header in ``language`` (its own name when the dictionary lacks it)."""
+    return downloads.header(column, language) if column in downloads.COLUMNS else column or ""
 
 
 def _verbatim(value):
@@ -55,15 +62,20 @@ def _verbatim(value):
     return Markup('<span class="verbatim" translate="no">{}</span>').format("" if value is None else value)
 
 
-def explain(item):
-    """The sentence for one refused cell ({code, params, reason, column...}) in the request's language, as markup
-    whose values from the file are escaped and marked ``translate="no"``."""
+def explain(item, language):
+    """The sentence for one refused cell ({code, params, reason, column...}) in ``language`` (the request's), as
+    markup whose values from the file are escaped and marked ``translate="no"``."""
     params = {name: _verbatim(value) for name, value in {**WRITTEN, **(item.get("params") or {})}.items()}
-    params.setdefault("column", _verbatim(item.get("column")))
-    template = REASONS.get(item.get("code"))
+    params["column"] = escape(column_label((item.get("params") or {}).get("column") or item.get("column"), language))
+    template = REASON_TEXTS.get(item.get("code"))
     if template is not None:
         try:
             return Markup(str(template)) % params
-        except KeyError:  # a parameter this sentence needs is missing: fall back to the validator's own words
+        except (KeyError, ValueError):  # a sentence and a reason that do not fit: the validator's own words
             pass
-    return Markup(str(OTHER)) % {**params, "reason": _verbatim(item.get("reason"))}
+    return _verbatim(item.get("reason"))
+
+
+def reason_text(item, language):
+    """The same sentence as plain text (for JSON or a log)."""
+    return explain(item, language).striptags()
