@@ -18,7 +18,8 @@ EDITOR_PASSWORD = "ou chrov editor 2024"
 
 
 def make_app(db, **config):
-    return create_app({"DATABASE_URL": db.config["DATABASE_URL"], "MAPSERVICE_DATA_DIR": db.config["MAPSERVICE_DATA_DIR"],
+    return create_app({"DATABASE_URL": db.config["DATABASE_URL"],
+                       "MAPSERVICE_DATA_DIR": db.config["MAPSERVICE_DATA_DIR"],
                        "MAPSERVICE_SECRET_KEY": "test-secret-" + "k" * 32, **config})
 
 
@@ -55,7 +56,8 @@ def admin_get_urls(app):
     """Every GET URL of the admin blueprint but the login page, with sample values for its parameters."""
     urls = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(("admin.", "admin_accounts.")) and "GET" in rule.methods and rule.endpoint != "admin.login":
+        pages = rule.endpoint.startswith(("admin.", "admin_accounts.")) and rule.endpoint != "admin.login"
+        if pages and "GET" in rule.methods:
             urls.append(re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule))
     return sorted(urls)
 
@@ -217,8 +219,9 @@ def test_every_reason_code_has_a_translated_sentence():
      "en", "“<span class=\"verbatim\" translate=\"no\">&lt;b&gt;x&lt;/b&gt;</span>”, not a date."),
     ({"code": "no_such_code", "column": "lat", "reason": "lat was <odd>", "params": {}}, "en",
      '<span class="verbatim" translate="no">lat was &lt;odd&gt;</span>'),  # no sentence: the check's own words
-    ({"code": "year_out_of_range", "column": "fiscal_year", "reason": "fiscal_year was 2030", "params": {"value": "2030"}},
-     "en", '<span class="verbatim" translate="no">fiscal_year was 2030</span>'),  # first and last missing: the same
+    ({"code": "year_out_of_range", "column": "fiscal_year", "reason": "fiscal_year was 2030",
+      "params": {"value": "2030"}}, "en",  # first and last missing: the check's own words too
+     '<span class="verbatim" translate="no">fiscal_year was 2030</span>'),
 ])
 def test_reasons_are_explained_with_the_files_values_escaped(site, item, lang, expected):
     with site.test_request_context(f"/admin?lang={lang}"):
@@ -270,8 +273,8 @@ def test_a_draft_with_refused_rows_is_reported_per_row_and_column_in_both_langua
     cells = re.findall(r'<tr data-line="(\d+)" data-column="(\w+)" data-code="(\w+)">', page)
     assert cells == [("4", "fiscal_year", "year_out_of_range"), ("4", "budget", "not_an_amount")] or sorted(cells) == \
         sorted([("4", "fiscal_year", "year_out_of_range"), ("4", "budget", "not_an_amount")])
-    assert ("Fiscal year is “2031”; the year must be from 2014 to 2019." in text_of(page)
-            and "Budget (riel) is “12 million”, not an amount. Write the amount in riel with digits only" in text_of(page))
+    assert "Fiscal year is “2031”; the year must be from 2014 to 2019." in text_of(page)
+    assert "Budget (riel) is “12 million”, not an amount. Write the amount in riel with digits only" in text_of(page)
     assert "1 row cannot be published as it is." in text_of(page)
     khmer = text_of(client.get(draft_url.replace("lang=en", "lang=km")).get_data(as_text=True))
     assert "ឆ្នាំសារពើពន្ធ គឺ “2031”; ឆ្នាំត្រូវតែពី 2014 ដល់ 2019។" in khmer
@@ -297,7 +300,7 @@ def test_publish_then_roll_back_through_the_forms(site):
     public = site.test_client()
     assert public.get("/api/v1/projects/OC-W-01").get_json()["title_en"] == "Laterite road Changha"
     versions = client.get("/admin/versions?lang=en").get_data(as_text=True)
-    published, *_ = re.findall(r'data-version="(\d+)" data-action="publish"', versions)
+    assert re.findall(r'data-version="(\d+)" data-action="publish"', versions)
     earlier = re.findall(r'data-version="(\d+)" data-action="(?!publish)', versions)
     response = post_action(client, f"/admin/versions/{earlier[0]}/rollback?lang=en", "/admin/versions?lang=en")
     assert response.status_code == 303

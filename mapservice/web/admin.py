@@ -21,6 +21,7 @@ from mapservice.read.mapstate import CAMBODIA
 from mapservice.ingest.records import CHOICE_COLUMNS
 from mapservice.store import accounts, history
 from mapservice.web import auth, maps, reasons
+from mapservice.web.admin_api import after_publish, client_of_request, write_sessions
 from mapservice.web.admin_forms import UPLOAD_SUFFIXES, LoginForm, UploadForm
 from mapservice.web.i18n import current_language
 from mapservice.web.pages import FIELD_LABELS
@@ -54,7 +55,8 @@ MANUAL_STEPS = [("sign-in", lazy_gettext("Sign in")), ("upload", lazy_gettext("U
                 ("differences", lazy_gettext("Check what changes")), ("publish", lazy_gettext("Publish or discard")),
                 ("public", lazy_gettext("See it on the public site")),
                 ("correct", lazy_gettext("Correct a published project")),
-                ("history", lazy_gettext("History and going back to a version")), ("sign-out", lazy_gettext("Sign out"))]
+                ("history", lazy_gettext("History and going back to a version")),
+                ("sign-out", lazy_gettext("Sign out"))]
 
 
 def safe_next(target):
@@ -78,7 +80,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form, next=request.args.get("next"))
     try:
-        user = accounts.authenticate(g.session, form.name.data, form.password.data, auth.client_address())
+        user = accounts.authenticate(g.session, form.name.data, form.password.data, client_of_request())
     except accounts.LoginThrottled as exc:
         g.session.commit()
         minutes = max(1, -(-exc.retry_after // 60))
@@ -101,7 +103,7 @@ def login():
 @blueprint.post("/logout")
 def logout():
     """Sign out (a POST with its token, so that no other site can sign anyone out)."""
-    accounts.audit(g.session, current_user.name, auth.client_address(), "logout")
+    accounts.audit(g.session, current_user.name, client_of_request(), "logout")
     g.session.commit()
     logout_user()
     session.clear()
@@ -151,8 +153,9 @@ def refusal(exc):
 
 def index_page(form, error=None, status=200):
     user = current_user.user
-    return render_template("admin/index.html", form=form, error=error, open_drafts=drafts.list_drafts(
-        g.session, user), decided=[d for d in drafts.list_drafts(g.session, user, status=None) if d.status != "draft"][:RECENT]), status
+    decided = [d for d in drafts.list_drafts(g.session, user, status=None) if d.status != "draft"][:RECENT]
+    return render_template("admin/index.html", form=form, error=error, decided=decided,
+                           open_drafts=drafts.list_drafts(g.session, user)), status
 
 
 @blueprint.get("")
@@ -176,8 +179,8 @@ def upload():
         form.file.data.save(path)
         g.session.close()  # the draft is written in its own transaction: no read beside it
         try:
-            draft_id = drafts.create_draft(auth.write_sessions(), current_app.config, path, current_user.user, original,
-                                           mode=form.mode.data, client=auth.client_address())
+            draft_id = drafts.create_draft(write_sessions(), current_app.config, path, current_user.user, original,
+                                           mode=form.mode.data, client=client_of_request())
         except SourceError as exc:
             return index_page(form, gettext("The file cannot be read: %(reason)s", reason=exc), 400)
         except drafts.DraftError as exc:
@@ -227,11 +230,11 @@ def publish(draft_id):
     open_draft(draft_id)
     g.session.close()  # the publish runs in its own transaction, under the import lock: no read beside it
     try:
-        version = drafts.publish_draft(auth.write_sessions(), current_app.config, draft_id, current_user.user,
-                                       client=auth.client_address())
+        version = drafts.publish_draft(write_sessions(), current_app.config, draft_id, current_user.user,
+                                       client=client_of_request())
     except drafts.DraftError as exc:
         return draft_page(draft_id, refusal(exc), exc.status)
-    after_publish(version)
+    after_publish()
     flash(published_message(version), "success")
     return auth.back_here("admin.draft", draft_id=draft_id)
 
@@ -242,7 +245,7 @@ def discard(draft_id):
     open_draft(draft_id)
     g.session.close()
     try:
-        drafts.discard_draft(auth.write_sessions(), draft_id, current_user.user, client=auth.client_address())
+        drafts.discard_draft(write_sessions(), draft_id, current_user.user, client=client_of_request())
     except drafts.DraftError as exc:
         return draft_page(draft_id, refusal(exc), exc.status)
     flash(gettext("Draft %(id)s is discarded; nothing published changed.", id=draft_id), "success")
@@ -255,15 +258,6 @@ def published_message(version):
                    version=version.id, added=counts.get("added", 0), changed=counts.get("changed", 0),
                    removed=counts.get("removed", 0))
 
-
-def after_publish(version):
-    """After a publish or rollback committed (the data version is bumped): rebuild this process's snapshot now,
-    so that the next public request does not wait for it. The single call site of the web's publishes: the
-    precomputed artefacts (``mapservice.artefacts.build.build_artefacts(session_factory, config)``) are to be
-    built here too once that module exists."""
-    with auth.write_sessions()() as session:
-        current_app.extensions["data_state"].current(session)
-    logger.info("version %s (%s) by %s: %s", version.id, version.action, version.user_name, version.counts)
 
 
 # --- one project corrected, as a one-project draft ------------------------------------------------------------------
@@ -303,8 +297,8 @@ def submit_correction(project_id):
     fields = {name: request.form.get(name, "") for name in drafts.EDITABLE}
     g.session.close()
     try:
-        draft_id = drafts.correct_project(auth.write_sessions(), current_app.config, current_user.user, project_id,
-                                          fields, client=auth.client_address())
+        draft_id = drafts.correct_project(write_sessions(), current_app.config, current_user.user, project_id,
+                                          fields, client=client_of_request())
     except drafts.DraftError as exc:
         return correction_page(project_id, fields, refusal(exc), exc.status)
     return auth.back_here("admin.draft", draft_id=draft_id)
@@ -330,14 +324,14 @@ def rollback(version_id):
     """Make the published data what it was at a version, as a new version (admins; editors within their areas)."""
     g.session.close()
     try:
-        version = drafts.rollback_to(auth.write_sessions(), current_app.config, version_id, current_user.user,
-                                     client=auth.client_address())
+        version = drafts.rollback_to(write_sessions(), current_app.config, version_id, current_user.user,
+                                     client=client_of_request())
     except drafts.NotFound:
         abort(404, gettext("There is no version %(id)s.", id=version_id))
     except drafts.DraftError as exc:
         return render_template("admin/versions.html", versions=read_drafts.versions(g.session),
                                actions=VERSION_ACTIONS, error=refusal(exc)), exc.status
-    after_publish(version)
+    after_publish()
     flash(gettext("The published data are back as they were at version %(to)s (new version %(id)s).",
                   to=version_id, id=version.id), "success")
     return auth.back_here("admin.versions")

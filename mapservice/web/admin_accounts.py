@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from mapservice.store import accounts
 from mapservice.web import auth
+from mapservice.web.admin_api import client_of_request
 from mapservice.web.admin_forms import UserForm
 
 blueprint = Blueprint("admin_accounts", __name__, url_prefix="/admin")
@@ -14,7 +15,8 @@ ACTION_NAMES = {
     "login": lazy_gettext("signed in"), "login_failed": lazy_gettext("sign-in refused"),
     "login_throttled": lazy_gettext("sign-in refused: too many tries"), "logout": lazy_gettext("signed out"),
     "user_added": lazy_gettext("account added"), "user_disabled": lazy_gettext("account disabled"),
-    "token_issued": lazy_gettext("token for programs issued"), "draft_created": lazy_gettext("file uploaded as a draft"),
+    "token_issued": lazy_gettext("token for programs issued"),
+    "draft_created": lazy_gettext("file uploaded as a draft"),
     "draft_refused": lazy_gettext("upload refused"), "correction_refused": lazy_gettext("correction refused"),
     "publish": lazy_gettext("draft published"), "publish_refused": lazy_gettext("publication refused"),
     "discard": lazy_gettext("draft discarded"), "rollback": lazy_gettext("back to an earlier version"),
@@ -50,7 +52,7 @@ def add_user():
         g.session.rollback()
         form.name.errors.append(str(exc))
         return render_template("admin/users.html", accounts=accounts.list_users(g.session), form=form), 400
-    accounts.audit(g.session, current_user.name, auth.client_address(), "user_added",
+    accounts.audit(g.session, current_user.name, client_of_request(), "user_added",
                    {"name": user.name, "role": user.role, "areas": user.areas})
     g.session.commit()
     return render_template("admin/users.html", accounts=accounts.list_users(g.session), form=UserForm(formdata=None),
@@ -67,7 +69,7 @@ def disable_user(name):
         accounts.disable_user(g.session, name)
     except accounts.AccountError as exc:
         abort(404, str(exc))
-    accounts.audit(g.session, current_user.name, auth.client_address(), "user_disabled", {"name": name})
+    accounts.audit(g.session, current_user.name, client_of_request(), "user_disabled", {"name": name})
     g.session.commit()
     flash(gettext("The account %(name)s is disabled.", name=name), "success")
     return auth.back_here("admin_accounts.users")

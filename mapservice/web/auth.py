@@ -21,8 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.store import accounts
-from mapservice.store.db import create_db_engine, make_session_factory
-from mapservice.web import errors, i18n, maps
+from mapservice.web import admin_api, errors, i18n, maps
 from mapservice.web.api import close_session
 from mapservice.web.admin_forms import ActionForm
 from mapservice.web.i18n import current_language
@@ -100,15 +99,10 @@ def never_cache(response):
 
 
 def open_write_session():
-    """before_request of /admin: a session on the primary database (DATABASE_URL, never the read replica, and
-    without the public pages' statement timeout: a publish may take a while) and the data snapshot."""
-    g.session = current_app.extensions["write_session_factory"]()
+    """before_request of /admin: a session on the primary database (``admin_api.write_sessions``: never the read
+    replica, no statement timeout) and the data snapshot."""
+    g.session = admin_api.write_sessions()()
     g.snapshot = current_app.extensions["data_state"].current(g.session)
-
-
-def write_sessions():
-    """The session factory of the primary database, for the publishes' own transactions."""
-    return current_app.extensions["write_session_factory"]
 
 
 def guard(blueprint):
@@ -137,11 +131,6 @@ def admin_only(view):
             abort(403, gettext("Only an administrator may do this; your role is editor."))
         return view(*args, **kwargs)
     return checked
-
-
-def client_address():
-    """The client's address as the throttle counts it (behind MAPSERVICE_TRUSTED_PROXIES, ProxyFix's)."""
-    return request.remote_addr or "?"
 
 
 def secret_key(config):
@@ -175,8 +164,6 @@ def check_csrf():
 def init_app(app):
     """Secret key, cookie flags, Flask-Login, CSRF, proxies and the upload limit for ``app``."""
     config = app.config
-    limits = {"statement_timeout_ms": 0, "connect_timeout_s": config["MAPSERVICE_CONNECT_TIMEOUT_S"]}
-    app.extensions["write_session_factory"] = make_session_factory(create_db_engine(config, None, limits))
     app.secret_key = secret_key(config)
     config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                   SESSION_COOKIE_SECURE=bool(config["MAPSERVICE_HTTPS"]), SESSION_COOKIE_NAME="mapservice_session",

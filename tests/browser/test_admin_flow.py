@@ -26,7 +26,7 @@ from tests.conftest import Database, _admin_engine, _copy_database, make_config
 pytestmark = pytest.mark.browser
 
 MANUAL = PROJECT_ROOT / "static" / "manual"
-OFFICER, PASSWORD = "ouchrov", "ou chrov officer 2026"
+OFFICER, ADMIN, PASSWORD = "ouchrov", "odc-admin", "ou chrov officer 2026"
 LANGUAGES = {"spatialite": "km", "postgis": "en"}
 SHOT = {"width": 800, "height": 600}
 
@@ -50,6 +50,7 @@ def site(request, templates, tmp_path_factory):
     database = Database(make_config(url))
     with database.sessions() as session:
         accounts.create_user(session, OFFICER, "editor", ["0105"], password=PASSWORD)
+        accounts.create_user(session, ADMIN, "admin", [], password=PASSWORD)
         session.commit()
     points = {code: (lon, lat) for code, lon, lat in database.rows(
         "SELECT code, label_lon, label_lat FROM admin_area WHERE code IN ('010501', '010502')")}
@@ -213,19 +214,29 @@ def test_sign_in_upload_check_publish_see_correct_and_roll_back(browser, site):
         ["login", "upload", "report", "preview", "differences", "published", "public-map", "correct", "history"])
     for image in page.locator("img[data-shot]").all():
         image.scroll_into_view_if_needed()
-    officer.wait_until("[...document.querySelectorAll('img[data-shot]')].every(i => i.complete && i.naturalWidth === 800)")
+    officer.wait_until("[...document.querySelectorAll('img[data-shot]')]"
+                       ".every(i => i.complete && i.naturalWidth === 800)")
     assert officer.problems == {}
     officer.context.close()
 
 
 def test_the_admin_pages_fit_a_phone(browser, site):
+    """Also the admins' pages (audit log, accounts, with an account added through the form)."""
     officer = Officer(browser, site, is_mobile=True, has_touch=True)
     officer.page.set_viewport_size({"width": 360, "height": 740})
     page = officer.goto("/admin/login")
-    page.fill("#name", OFFICER)
+    page.fill("#name", ADMIN)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit].primary")
-    for path in ("/admin", "/admin/versions", "/admin/help"):
+    officer.goto("/admin/users")
+    page.fill("#name", "malai")
+    page.select_option("#role", "editor")
+    page.fill("#areas", "0109")
+    page.click(".admin-form button[type=submit]")
+    officer.checked()
+    assert len(page.inner_text("#new-password")) >= 10
+    assert page.locator("tr[data-user='malai']").count() == 1
+    for path in ("/admin", "/admin/versions", "/admin/help", "/admin/audit", "/admin/users"):
         officer.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     assert officer.problems == {}
