@@ -203,7 +203,8 @@ def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(db):
     response = client.post("/admin/uploads?lang=en", input_stream=body, headers=headers)
     assert response.status_code == 413
     assert CountingStream.read_bytes == 0
-    assert "The file is larger than this service accepts (0 MiB); nothing was read." in response.get_data(as_text=True)
+    assert "The file is larger than this service accepts (10,000 bytes); nothing was read." in response.get_data(
+        as_text=True)
 
 
 def test_every_reason_code_has_a_translated_sentence():

@@ -155,6 +155,7 @@ def index_page(form, error=None, status=200):
     user = current_user.user
     decided = [d for d in drafts.list_drafts(g.session, user, status=None) if d.status != "draft"][:RECENT]
     return render_template("admin/index.html", form=form, error=error, decided=decided,
+                           upload_limit=auth.size_text(current_app.config["MAPSERVICE_MAX_IMPORT_BYTES"]),
                            open_drafts=drafts.list_drafts(g.session, user)), status
 
 

@@ -10,10 +10,11 @@ import hashlib
 import logging
 import os
 import secrets
+from contextlib import nullcontext
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -157,7 +158,7 @@ def secret_key(config):
 def check_csrf():
     """before_request: every form posted to the site carries its CSRF token (400 without it), except the API's
     requests, which authenticate with a Bearer token and never with the session cookie."""
-    if not request.path.startswith("/api/"):
+    if request.routing_exception is None and not request.path.startswith("/api/"):  # 404 and 405 stay what they are
         csrf.protect()
 
 
@@ -187,8 +188,20 @@ def init_app(app):
             "Open the page again and send the form once more."))
 
     @app.errorhandler(RequestEntityTooLarge)
-    def refuse_too_large(_exc):
-        limit = current_app.config["MAPSERVICE_MAX_IMPORT_BYTES"]
-        return errors.error_response(413, gettext(
-            "The file is larger than this service accepts (%(mib)s MiB); nothing was read. Split the file, or save "
-            "it without unused rows and columns.", mib=f"{limit / 2**20:,.0f}"))
+    def refuse_too_large(exc):
+        """413 before the body is read; a view's own reason is kept, else the limit in words (English in JSON,
+        like every API error)."""
+        if exc.description != RequestEntityTooLarge.description:
+            return errors.error_response(413, exc.description)
+        with force_locale("en") if errors.wants_json() else nullcontext():
+            message = gettext("The file is larger than this service accepts (%(size)s); nothing was read. Split the "
+                              "file, or save it without unused rows and columns.",
+                              size=size_text(current_app.config["MAPSERVICE_MAX_IMPORT_BYTES"]))
+        return errors.error_response(413, message)
+
+
+def size_text(limit):
+    """A size limit in words: whole MiB from one MiB on, else bytes."""
+    if limit >= 2**20:
+        return gettext("%(number)s MiB", number=f"{limit / 2**20:,.0f}")
+    return gettext("%(number)s bytes", number=f"{limit:,}")
