@@ -286,7 +286,7 @@ def discard_draft(session_factory, draft_id, user, client=None):
 
 def rollback_to(session_factory, config, version_id, user, client=None):
     """Make the published projects what they were at ``version_id``, as a new version (one transaction); returns
-    the new VersionRecord."""
+    the new VersionRecord. Projects only: budget and boundary imports are versions of the list, not undone."""
     try:
         with _lock(session_factory, config), session_factory.begin() as session:
             if session.get(VersionRecord, version_id) is None:
