@@ -2,6 +2,7 @@
 the diff against the published data, stale drafts, the version history and rollback (exact project rows)."""
 import csv
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -242,3 +243,14 @@ def test_changes_list_projects_per_area_newest_first(db, tmp_path):
     assert everywhere[0]["fields"] == ["budget"]  # A2 stored again unchanged is no change
     assert [c["project_id"] for c in ouchrov] == ["A1", "A2", "A1"]
     assert [c["project_id"] for c in commune] == ["M1"]
+
+
+def test_a_pid_report_upload_is_told_by_its_header(db, tmp_path):
+    _, _, admin = users(db)
+    path = tmp_path / "upload.csv"  # saved under another name than the user's file, as the web does
+    path.write_bytes((Path(__file__).parent / "fixtures" / "readers" / "pid_report.csv").read_bytes())
+    draft_id = drafts.create_draft(db.sessions, db.config, path, admin, "report 2016.csv",
+                                   context={"fiscal_year": 2016, "province_code": "01"})
+    with db.sessions() as session:
+        report = draft_queries.draft_report(session, draft_id)
+    assert report["source_format"] == "pid" and report["rows_valid"] >= 1

@@ -144,7 +144,9 @@ def create_draft(session_factory, config, path, user, original_name, source_form
     if mode not in MODES:
         raise DraftError(f'mode was "{mode}"; expected one of {", ".join(MODES)}')
     path = Path(path)
-    source_format = source_format or readers.detect_format(Path(original_name))
+    # the format by the file's own name (a CSV's header tells a PID report); the saved copy when it keeps the suffix
+    named = path if path.suffix.lower() == Path(original_name).suffix.lower() else Path(original_name)
+    source_format = source_format or readers.detect_format(named)
     raw, source_format = pipelines.read_project_file(session_factory, config, path, source_format, context)
     columns = [c for c in CANONICAL_COLUMNS if c in raw.columns and raw[c].notna().any()]
     try:
@@ -286,7 +288,7 @@ def discard_draft(session_factory, draft_id, user, client=None):
 
 def rollback_to(session_factory, config, version_id, user, client=None):
     """Make the published projects what they were at ``version_id``, as a new version (one transaction); returns
-    the new VersionRecord."""
+    the new VersionRecord. Projects only: budget and boundary imports are versions of the list, not undone."""
     try:
         with _lock(session_factory, config), session_factory.begin() as session:
             if session.get(VersionRecord, version_id) is None:

@@ -192,7 +192,8 @@ def _retry_after(session, name, client, now):
 
 def authenticate(session, name, password, client):
     """The user ``name`` if ``password`` is theirs; else LoginRefused, or LoginThrottled after too many failures.
-    Every attempt is recorded (and audited)."""
+    Every attempt is recorded (and audited) in ``session``: the caller commits it also when this raises, or the
+    failure would not count."""
     name, client = (name or "").strip()[:64], (client or "?")[:64]
     now = utcnow()
     wait = _retry_after(session, name, client, now)

@@ -75,7 +75,7 @@ def record_version(session, action, user_name, source_file, sha256, before, afte
                    detail=None):
     """Record a version and the projects it changed (rows of ``before`` and ``after``, {id: row}; a row identical
     in both is no change). Returns the VersionRecord; its counts hold added, changed, removed (and ``restored``:
-    rows stored again unchanged)."""
+    rows stored again unchanged but for their batch, whose change keeps only the row after)."""
     if action != "baseline":
         ensure_baseline(session, data_version - 1)
     version = VersionRecord(at=utcnow(), user_name=user_name, action=action, source_file=source_file, sha256=sha256,
@@ -93,7 +93,7 @@ def record_version(session, action, user_name, source_file, sha256, before, afte
         tally[kind] += 1
         place = new or old
         rows.append({"version_id": version.id, "project_id": project_id, "kind": kind, "fields": fields,
-                     "before": old, "after": new, "province_code": place.get("province_code"),
+                     "before": None if kind == "restored" else old, "after": new, "province_code": place.get("province_code"),
                      "district_code": place.get("district_code"), "commune_code": place.get("commune_code")})
     for start in range(0, len(rows), CHUNK):
         session.execute(sa.insert(ProjectChange), rows[start:start + CHUNK])

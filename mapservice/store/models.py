@@ -177,7 +177,8 @@ class VersionRecord(Base):
 
 class ProjectChange(Base):
     """What one version did to one project: its stored row before and after (None: absent), as JSON values;
-    the area codes (after, else before) for the public list of changes per area."""
+    the area codes (after, else before) for the public list of changes per area. A ``restored`` row (stored again,
+    only its batch differs) keeps the row after only."""
 
     __tablename__ = "project_change"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -6,6 +6,7 @@ so the admin pages and this API refuse the same things.
 
 Also what the admin pages share: ``write_sessions`` (the primary database, never the read replica, no statement
 timeout), ``client_of_request``, ``after_publish`` (the one call site for work after the data changed)."""
+import logging
 import tempfile
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from mapservice.store.locks import ImportLocked
 from mapservice.web.errors import error_response
 from mapservice.web.openapi import documented
 
+logger = logging.getLogger(__name__)
 blueprint = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 _engine_lock = threading.Lock()
 ID = {"type": "integer", "minimum": 1}
@@ -61,12 +63,17 @@ def client_of_request():
     return (request.remote_addr or "?")[:64]
 
 
-def after_publish(app=None):
-    """Work after a publish or rollback committed (the data version is bumped in the transaction, so every
-    process rebuilds its snapshot and caches on its next request). The precomputed artefacts are to be rebuilt
-    here once they exist (``mapservice.artefacts.build.build_artefacts(write_sessions(app), app.config)``)."""
+def after_publish(version, app=None):
+    """Work after a publish or rollback committed (``version``: its VersionRecord). The data version is bumped in
+    the transaction, so every process rebuilds its snapshot and caches on its next request; this one rebuilds its
+    snapshot now (the next public request does not wait) and forgets its OpenAPI documents. The single call site
+    for the precomputed artefacts, once they exist:
+    ``mapservice.artefacts.build.build_artefacts(write_sessions(app), app.config)``."""
     app = app or current_app
     app.extensions.pop("openapi_documents", None)
+    with write_sessions(app)() as session:
+        app.extensions["data_state"].current(session)
+    logger.info("version %s (%s) by %s: %s", version.id, version.action, version.user_name, version.counts)
 
 
 @blueprint.before_request
@@ -190,7 +197,7 @@ def publish(draft_id):
         abort(400, f'skip_invalid was "{skip}"; expected true or false')
     version = drafts.publish_draft(write_sessions(), current_app.config, draft_id, g.user, client_of_request(),
                                    skip_invalid=skip == "true")
-    after_publish()
+    after_publish(version)
     return jsonify({"version": draft_queries.version_record(version)})
 
 
@@ -233,5 +240,5 @@ def versions():
 def rollback(version_id):
     """Admins; an editor only when every project it changes lies in their areas."""
     version = drafts.rollback_to(write_sessions(), current_app.config, version_id, g.user, client_of_request())
-    after_publish()
+    after_publish(version)
     return jsonify({"version": draft_queries.version_record(version)})
