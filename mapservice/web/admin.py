@@ -235,7 +235,7 @@ def publish(draft_id):
                                        client=client_of_request())
     except drafts.DraftError as exc:
         return draft_page(draft_id, refusal(exc), exc.status)
-    after_publish()
+    after_publish(version)
     flash(published_message(version), "success")
     return auth.back_here("admin.draft", draft_id=draft_id)
 
@@ -332,7 +332,7 @@ def rollback(version_id):
     except drafts.DraftError as exc:
         return render_template("admin/versions.html", versions=read_drafts.versions(g.session),
                                actions=VERSION_ACTIONS, error=refusal(exc)), exc.status
-    after_publish()
+    after_publish(version)
     flash(gettext("The published data are back as they were at version %(to)s (new version %(id)s).",
                   to=version_id, id=version.id), "success")
     return auth.back_here("admin.versions")
