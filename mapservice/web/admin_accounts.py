@@ -3,6 +3,7 @@ shown once, disable). Editors get 403."""
 from flask import Blueprint, abort, flash, g, render_template
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from mapservice.store import accounts
 from mapservice.web import auth
@@ -71,5 +72,6 @@ def disable_user(name):
         abort(404, str(exc))
     accounts.audit(g.session, current_user.name, client_of_request(), "user_disabled", {"name": name})
     g.session.commit()
-    flash(gettext("The account %(name)s is disabled.", name=name), "success")
+    flash(Markup(gettext("The account %(name)s is disabled.")) % {  # the name as written, never translated
+        "name": Markup('<span translate="no">{}</span>').format(name)}, "success")
     return auth.back_here("admin_accounts.users")
