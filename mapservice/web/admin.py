@@ -76,6 +76,8 @@ def draft_words():
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in; 401 for a wrong name or password, 429 with Retry-After once the account or client is throttled."""
+    if request.method == "GET" and current_user.is_authenticated:  # the footer's link, once signed in
+        return redirect(url_for("admin.index", lang=current_language()))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form, next=request.args.get("next"))
