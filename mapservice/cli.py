@@ -1,6 +1,7 @@
 """The `mapservice` command: init, import-boundaries, import-projects, import-budgets, sample, build-artefacts, locate,
-report, serve."""
+report, serve, users, versions, rollback."""
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -10,12 +11,13 @@ from pathlib import Path
 from mapservice.config import ConfigError, load_config
 from mapservice.formats.csv_cells import csv_writer
 from mapservice.formats.located import write_located_csv
-from mapservice.ingest import budget_pipeline, pipelines
+from mapservice.ingest import budget_pipeline, drafts, pipelines
 from mapservice.ingest.points import read_points_csv
 from mapservice.ingest.records import SourceError
 from mapservice.read import quality
+from mapservice.read.drafts import versions as list_versions
 from mapservice.read.locate import locate_rows
-from mapservice.store import tables
+from mapservice.store import accounts, tables
 from mapservice.store.locks import ImportLocked
 from mapservice.store.db import create_db_engine, init_schema, make_session_factory
 
@@ -69,6 +71,22 @@ def build_parser():
     serve.add_argument("--socket", help="listen on this unix socket instead of host:port (behind the nginx front)")
     serve.add_argument("--public", action="store_true",
                        help="nginx on host:port in front of gunicorn on a unix socket (docs/deployment.md)")
+    users = commands.add_parser("users", help="accounts of the web's admin pages and API").add_subparsers(
+        dest="users_command", required=True)
+    add = users.add_parser("add", help="add a user (password from stdin, else generated and printed once)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=accounts.ROLES, required=True)
+    add.add_argument("--area", action="append", default=[], help="province or district code an editor publishes "
+                     "(repeat for more)")
+    users.add_parser("list", help="list the users")
+    disable = users.add_parser("disable", help="disable a user (login and tokens)")
+    disable.add_argument("name")
+    token = users.add_parser("token", help="issue an API token (Authorization: Bearer), printed once")
+    token.add_argument("name")
+    commands.add_parser("versions", help="list the versions of the published data (imports, publications, rollbacks)")
+    rollback = commands.add_parser("rollback", help="make the published projects what they were at a version, "
+                                   "as a new version")
+    rollback.add_argument("version", type=int)
     return parser
 
 
@@ -83,7 +101,8 @@ def main(argv=None):
         _print_rejected(refused.rejected)
         _write_rejected(args, refused.rejected)
         return 1
-    except (SourceError, FileNotFoundError, ConfigError, ImportLocked) as exc:
+    except (SourceError, FileNotFoundError, ConfigError, ImportLocked, accounts.AccountError,
+            drafts.DraftError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -222,6 +241,57 @@ def run_serve(args, config):
     serve(lambda: create_app(test_config), bind, args.workers, args.threads)
 
 
+def _read_password():
+    """The new user's password: typed (not echoed) on a terminal, else the first line of stdin; blank: generate."""
+    if sys.stdin is None:
+        return None
+    if sys.stdin.isatty():
+        return getpass.getpass("password (blank: generate one): ") or None
+    return sys.stdin.readline().rstrip("\r\n") or None
+
+
+def run_users(args, config):
+    with _session_factory(config).begin() as session:
+        if args.users_command == "add":
+            user, generated = accounts.create_user(session, args.name, args.role, args.area, _read_password())
+            accounts.audit(session, "cli", "cli", "user_added", {"user": user.name, "role": user.role,
+                                                                  "areas": user.areas})
+            print(f"added {user.role} {user.name}" + (f" for {', '.join(user.areas)}" if user.areas else ""))
+            if generated:
+                print(f"password (shown once): {generated}")
+        elif args.users_command == "list":
+            for user in accounts.list_users(session):
+                print(f"{user.name}\t{user.role}\t{','.join(user.areas) or '-'}\t"
+                      f"{'disabled' if user.disabled else 'active'}\t{user.created_at:%Y-%m-%d %H:%M}")
+        elif args.users_command == "disable":
+            accounts.disable_user(session, args.name)
+            accounts.audit(session, "cli", "cli", "user_disabled", {"user": args.name})
+            print(f"disabled {args.name}")
+        else:
+            user = accounts.get_user(session, args.name)
+            if user.disabled:
+                raise accounts.AccountError(f'user "{args.name}" is disabled')
+            token = accounts.issue_token(session, user)
+            accounts.audit(session, "cli", "cli", "token_issued", {"user": user.name})
+            print(f"API token of {user.name} (shown once; send it as Authorization: Bearer <token>):\n{token}")
+
+
+def run_versions(args, config):
+    with _session_factory(config)() as session:
+        for version in list_versions(session):
+            counts = ", ".join(f"{k} {v:,}" for k, v in version["counts"].items() if isinstance(v, int))
+            print(f"{version['id']}\t{version['at']}\t{version['user']}\t{version['action']}\t"
+                  f"{version['source_file'] or '-'}\t{version['sha256'] or '-'}\t{counts}")
+
+
+def run_rollback(args, config):
+    operator = accounts.User(name="cli", role="admin", areas=[])  # the server's operator: every area
+    version = drafts.rollback_to(_session_factory(config), config, args.version, operator, client="cli")
+    counts = version.counts
+    print(f"rolled back to version {args.version} as version {version.id}: {counts['added']:,} added, "
+          f"{counts['changed']:,} changed, {counts['removed']:,} removed")
+
+
 def _print_summary(summary):
     print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} "
           f"({summary.inserted:,} new, {summary.updated:,} updated), rejected {len(summary.rejected):,} reason(s)")
@@ -251,7 +321,7 @@ COMMANDS = {
     "init": run_init, "import-boundaries": run_import_boundaries, "import-projects": run_import_projects,
     "import-budgets": run_import_budgets,
     "sample": run_sample, "build-artefacts": run_build_artefacts, "locate": run_locate, "report": run_report,
-    "serve": run_serve,
+    "serve": run_serve, "users": run_users, "versions": run_versions, "rollback": run_rollback,
 }
 
 if __name__ == "__main__":

@@ -50,6 +50,19 @@ SETTINGS = {
         "(\"another import is running since HH:MM (pid N)\").",
     ),
     "MAPSERVICE_USD_RATE": (4100, "Riel per US dollar, for the dollar amounts shown beside riel."),
+    # Publishing over the web (/admin, docs/publishing.md)
+    "MAPSERVICE_SECRET_KEY": (
+        "",
+        "Key that signs the admin's session cookies and form tokens; empty = a random key kept in var/secret-key "
+        "(made on first start). Set the same value on every machine of a deployment.",
+    ),
+    "MAPSERVICE_HTTPS": (0, "1 when the site is served over HTTPS (also behind a TLS proxy): session cookies are "
+                            "then sent only over HTTPS (Secure)."),
+    "MAPSERVICE_TRUSTED_PROXIES": (
+        0,
+        "How many proxies in front of the app (nginx: 1) set X-Forwarded-For and -Proto; the login throttle counts "
+        "the client address they pass on. 0 = none (the header is ignored).",
+    ),
     # The public deployment (docs/deployment.md): replicas, time limits, load shedding
     "MAPSERVICE_READ_DATABASE_URL": (
         "",
@@ -113,7 +126,7 @@ SETTINGS = {
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",
                  "MAPSERVICE_STATEMENT_TIMEOUT_MS", "MAPSERVICE_CONNECT_TIMEOUT_S", "MAPSERVICE_QUEUE_WAIT_MS",
                  "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS", "MAPSERVICE_IMPORT_WAIT_SECONDS",
-                 "MAPSERVICE_ARTEFACT_TILE_MAXZOOM"}
+                 "MAPSERVICE_ARTEFACT_TILE_MAXZOOM", "MAPSERVICE_HTTPS", "MAPSERVICE_TRUSTED_PROXIES"}
 
 
 class ConfigError(ValueError):

@@ -23,6 +23,9 @@ from mapservice.store.db import create_db_engine, init_schema, make_session_fact
 from mapservice.store.models import Base
 
 DATA_DIR = os.environ.get("MAPSERVICE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+# No prebuilt files unless a test asks for them (tests/test_artefacts.py, the front's): building them after every
+# import of every test would write into the checkout's var/artefacts and take most of the suite's time
+os.environ.setdefault("MAPSERVICE_ARTEFACT_DIR", "")
 POSTGRES_SERVER = os.environ.get("MAPSERVICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 BACKENDS = ["spatialite", "postgis"]
 PARTS = {"postgis", "chromium", "oc4ids-validator"}  # what MAPSERVICE_TEST_SKIP may name

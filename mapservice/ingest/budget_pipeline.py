@@ -12,7 +12,7 @@ from mapservice.ingest.budget_records import BudgetCodeBook, validate_budgets
 from mapservice.ingest.budget_template import read_budget_template
 from mapservice.ingest.pipelines import ImportRefused, ImportSummary, Stopwatch, file_sha256
 from mapservice.ingest.records import SourceError
-from mapservice.store import budget_tables, tables
+from mapservice.store import budget_tables, history, tables
 from mapservice.store.models import AreaStatistic, ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ def store_budgets(session_factory, rows, summary, source_format, sha256, clock, 
         summary.inserted = len(rows)
         summary.batch_id = batch.id
         summary.data_version = tables.bump_data_version(session)
+        summary.version_id = history.record_version(  # in the version history, no project changed
+            session, "budgets", "cli", summary.source, sha256, {}, {}, summary.data_version,
+            {"budget_lines": len(rows), "rows_read": summary.rows_read}, {"batch_id": batch.id}).id
     clock.lap("store")
     logger.info("imported budgets from %s: %d lines loaded, %d rejected", summary.source, len(rows),
                 len(summary.rejected))

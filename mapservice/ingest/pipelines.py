@@ -15,6 +15,7 @@ from mapservice.ingest.currency import parse_rates
 from mapservice.ingest.join import join_projects_to_communes, prepare_communes
 from mapservice.ingest.records import CodeBook, SourceError, validate_records
 from mapservice.ingest.source_files import CHUNK_ROWS
+from mapservice.store import history as version_history
 from mapservice.store import tables
 from mapservice.store.locks import import_lock
 from mapservice.store.models import ImportBatch, Project
@@ -43,6 +44,7 @@ class ImportSummary:
     join_status: dict = field(default_factory=dict)
     batch_id: int | None = None
     data_version: int | None = None
+    version_id: int | None = None  # the version history's record (store/history.py)
     seconds: dict = field(default_factory=dict)  # per step, for the summary line and the benchmark
 
 
@@ -58,9 +60,11 @@ def import_boundaries(session_factory, config, preset="ncdd2014", level=None, fi
         _check_parents_stored(session, levels)
         tables.replace_areas(session, {level: boundaries.to_rows(frame) for level, frame in levels.items()},
                              aliases, variants)
-        if session.scalar(sa.select(sa.func.count()).select_from(Project)):
+        tracker = version_history.Tracker(session, session.scalars(sa.select(Project.project_id)))
+        if tracker.ids:
             relocate_projects(session)
-        tables.bump_data_version(session)
+        tracker.record("boundaries", "cli", str(file) if file else f"{preset} boundaries", None,
+                       tables.bump_data_version(session), {level: len(frame) for level, frame in levels.items()})
     return {level: len(frame) for level, frame in levels.items()}
 
 
@@ -91,7 +95,7 @@ def file_sha256(path):
 
 
 def import_projects(session_factory, config, path, source_format=None, skip_invalid=False, progress=None,
-                    context=None, chunk_rows=None):
+                    context=None, chunk_rows=None, user_name="cli"):
     """Import one file of project records as one batch; refuse it whole if any row is invalid. The file is read,
     validated, joined and stored ``chunk_rows`` rows at a time (CHUNK_ROWS), in one transaction."""
     path = Path(path)
@@ -99,13 +103,29 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
     context = dict(context or {})
     with _import_lock(session_factory, config), session_factory.begin() as session:
         if source_format == "pid":  # names the report's communes: the ones stored when the batch commits
-            context["gazetteer_communes"] = tables.load_areas(session, "commune")[["code", "name_en", "name_km"]]
+            context["gazetteer_communes"] = _pid_communes(session)
         chunks = readers.read_chunks(path, source_format, config["MAPSERVICE_MAX_IMPORT_BYTES"],
                                      chunk_rows=chunk_rows, **context)
         origin = BatchSource(str(path), source_format, file_sha256(path), is_sample=None)
-        summary, clock = _import_chunks(session, config, chunks, origin, skip_invalid, progress=progress)
+        summary, clock = _import_chunks(session, config, chunks, origin, skip_invalid, progress=progress,
+                                        user_name=user_name)
     clock.lap("statistics")  # includes the commit
     return summary
+
+
+def read_project_file(session_factory, config, path, source_format=None, context=None):
+    """The raw canonical records of a project file (any layout readers.py knows), whole, and its format (a draft's
+    upload: checked and kept before anything is stored)."""
+    source_format = source_format or readers.detect_format(path)
+    context = dict(context or {})
+    if source_format == "pid":
+        with session_factory() as session:
+            context["gazetteer_communes"] = _pid_communes(session)
+    return readers.read(path, source_format, max_bytes=config["MAPSERVICE_MAX_IMPORT_BYTES"], **context), source_format
+
+
+def _pid_communes(session):
+    return tables.load_areas(session, "commune")[["code", "name_en", "name_km"]]
 
 
 def import_sample(session_factory, config, n_projects, seed, output=None, progress=None):
@@ -129,7 +149,7 @@ def import_sample(session_factory, config, n_projects, seed, output=None, progre
 
 
 def import_records(session_factory, config, raw, source, source_format, sha256, skip_invalid=False,
-                   is_sample=False, replace_sample=False, progress=None, chunk_rows=None):
+                   is_sample=False, replace_sample=False, progress=None, chunk_rows=None, user_name="cli"):
     """Validate, join and store raw canonical records (the part shared by files and the sample generator).
 
     ``is_sample``: True when every record is SAMPLE data, or the set of the project ids that are (an OC4IDS
@@ -139,7 +159,7 @@ def import_records(session_factory, config, raw, source, source_format, sha256, 
     chunks = (raw.iloc[start:start + size] for start in range(0, max(len(raw), 1), size))
     with _import_lock(session_factory, config), session_factory.begin() as session:
         summary, clock = _import_chunks(session, config, chunks, BatchSource(source, source_format, sha256, is_sample),
-                                        skip_invalid, replace_sample, progress, total=len(raw))
+                                        skip_invalid, replace_sample, progress, total=len(raw), user_name=user_name)
     clock.lap("statistics")  # includes the commit
     return summary
 
@@ -161,17 +181,20 @@ class BatchSource:
         return pd.Series(bool(marks), index=joined.index)
 
 
-def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample=False, progress=None, total=None):
+def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample=False, progress=None, total=None,
+                   user_name="cli"):
     """The import inside its transaction (under the import lock): the communes and codes read once, then each
     chunk validated, joined and written; the batch refused whole at the end if any row was invalid (every chunk
-    still validated, so the report lists every rejected row), else the statistics rebuilt and the version bumped.
-    Returns (ImportSummary, the Stopwatch of its steps)."""
+    still validated, so the report lists every rejected row), else the statistics rebuilt, the version bumped and
+    recorded in the version history (store/history.py: each chunk's stored rows read before it is written). Returns (ImportSummary, the Stopwatch of its steps)."""
     clock = Stopwatch()
     book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                           parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
     if not book.communes:
         raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
     communes = prepare_communes(tables.load_areas(session, "commune"))
+    tracker = version_history.Tracker(session, session.scalars(sa.select(Project.project_id).where(
+        Project.is_sample.is_(True))) if replace_sample else ())
     if replace_sample:  # a new sample replaces the old one whole
         session.execute(sa.delete(Project).where(Project.is_sample.is_(True)))
     stored_before = tables.count_projects(session)
@@ -194,6 +217,7 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         joined = join_projects_to_communes(valid, communes)
         clock.lap("join")
         sample = origin.sample_mask(raw, joined)
+        tracker.watch(joined["project_id"])
         writer.write(project_frame(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"]))
         batch.is_sample = batch.is_sample or bool(sample.any())
         statuses.update(joined["join_status"])
@@ -217,6 +241,10 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     rebuild_area_statistics(session)
     summary.data_version = tables.bump_data_version(session)
     summary.batch_id = batch.id
+    summary.version_id = tracker.record("sample" if replace_sample else "import", user_name, origin.source,
+                                        origin.sha256, summary.data_version,
+                                        {"rows_read": rows_read, "rows_loaded": rows_loaded,
+                                         "rows_rejected": batch.rows_rejected}, {"batch_id": batch.id}).id
     logger.info("imported %s: %d loaded, %d rejected", origin.source, rows_loaded, len(rejected))
     return summary, clock
 

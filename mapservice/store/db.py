@@ -9,6 +9,7 @@ from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.schema import CreateIndex
 
+from mapservice.store import accounts  # noqa: F401  (its tables are on the same Base)
 from mapservice.store.models import Base
 
 logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The stored model: admin areas, code aliases, name variants, projects, budgets, import batches, per-area statistics,
-data version."""
+data version; the version history, project changes and drafts (accounts: store/accounts.py, on the same Base)."""
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -164,3 +164,61 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(sa.Integer)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime)
+
+
+class VersionRecord(Base):
+    """One version of the published data: who made it, when, how (import, sample, boundaries, budgets, publish,
+    rollback, baseline), from which file (name, SHA-256), with what counts; ``data_version`` the counter after it."""
+
+    __tablename__ = "version_record"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime)
+    user_name: Mapped[str] = mapped_column(sa.String(64))  # "cli" for the command line
+    action: Mapped[str] = mapped_column(sa.String(16))
+    source_file: Mapped[str | None] = mapped_column(sa.Text)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # added, changed, removed, rows_read, ...
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # draft id, version rolled back to
+    data_version: Mapped[int] = mapped_column(sa.Integer)
+
+
+class ProjectChange(Base):
+    """What one version did to one project: its stored row before and after (None: absent), as JSON values;
+    the area codes (after, else before) for the public list of changes per area. A ``restored`` row (stored again,
+    only its batch differs) keeps the row after only."""
+
+    __tablename__ = "project_change"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("version_record.id"), index=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))  # added | changed | removed | restored (only batch_id differs)
+    fields: Mapped[list] = mapped_column(sa.JSON, default=list)  # the columns that changed
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    province_code: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    district_code: Mapped[str | None] = mapped_column(sa.String(4), index=True)
+    commune_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
+
+
+DRAFT_STATUSES = ("draft", "published", "discarded")
+
+
+class Draft(Base):
+    """An uploaded file (or one corrected project) checked but not published: its report and its validated and
+    joined rows (project table rows as JSON values), against the data version it was checked on."""
+
+    __tablename__ = "draft"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    kind: Mapped[str] = mapped_column(sa.String(12))  # upload | correction
+    source_file: Mapped[str] = mapped_column(sa.Text)
+    source_format: Mapped[str] = mapped_column(sa.String(16))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    base_version: Mapped[int] = mapped_column(sa.Integer)  # data_version when checked
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft", index=True)
+    report: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # rows read, valid, rejected reasons, columns
+    rows: Mapped[list] = mapped_column(sa.JSON, default=list)
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("version_record.id"))

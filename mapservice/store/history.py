@@ -1,0 +1,186 @@
+"""The version history of the published projects, written inside the caller's transaction: each version (import,
+publish, rollback...) with who, when, the file, its checksum and counts, and per project the stored row before and
+after (JSON values). Enough to list the changes and to roll back: the state of a project at version V is the row
+after its last change at or before V (none: it did not exist).
+
+The first version recorded on a database that already holds projects starts with a ``baseline`` version of the rows
+stored then, so a rollback can reach back to them."""
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from mapservice.store import tables
+from mapservice.store.models import DATE_COLUMNS, Project, ProjectChange, VersionRecord
+
+ROW_COLUMNS = [c for c in tables.PROJECT_COLUMNS if c != "geom"]  # geom is the point of lon/lat
+MODES = ("merge", "replace")  # a draft's: add and update (as the CLI); replace: also remove the district-years' others
+BOOKKEEPING = {"batch_id"}  # a re-import stores the row again under a new batch: kept for rollback, not a change
+CHUNK = 5000
+
+
+def utcnow():
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def stored_rows(session, ids=None):
+    """{project_id: the stored row as JSON values} of ``ids`` (every project when None)."""
+    columns = [getattr(Project, c) for c in ROW_COLUMNS]
+    if ids is None:
+        chunks = [None]
+    else:
+        ids = sorted(set(ids))
+        chunks = [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    found = {}
+    for chunk in chunks:
+        query = sa.select(*columns)
+        if chunk is not None:
+            query = query.where(Project.project_id.in_(chunk))
+        for row in session.execute(query):
+            found[row.project_id] = {c: _json_value(v) for c, v in zip(ROW_COLUMNS, row)}
+    return found
+
+
+def table_row(values):
+    """A JSON row back as a project table row (dates, the point)."""
+    row = {c: values.get(c) for c in ROW_COLUMNS}
+    for column in DATE_COLUMNS:
+        if row[column] is not None:
+            row[column] = date.fromisoformat(row[column])
+    row["geom"] = f"SRID=4326;POINT({row['lon']} {row['lat']})" if row["lon"] is not None else None
+    return row
+
+
+def changed_fields(before, after, ignore=BOOKKEEPING):
+    """The columns whose values differ between two JSON rows (either may be None)."""
+    before, after = before or {}, after or {}
+    return [c for c in ROW_COLUMNS if c not in ignore and before.get(c) != after.get(c)]
+
+
+def latest_version(session):
+    return session.scalar(sa.select(sa.func.max(VersionRecord.id)))
+
+
+def ensure_baseline(session, data_version):
+    """Before the first recorded version: a ``baseline`` version holding every project stored now (if any)."""
+    if latest_version(session) is not None or not session.scalar(sa.select(sa.func.count()).select_from(Project)):
+        return None
+    return record_version(session, "baseline", "system", None, None, {}, stored_rows(session), data_version)
+
+
+def record_version(session, action, user_name, source_file, sha256, before, after, data_version, counts=None,
+                   detail=None):
+    """Record a version and the projects it changed (rows of ``before`` and ``after``, {id: row}; a row identical
+    in both is no change). Returns the VersionRecord; its counts hold added, changed, removed (and ``restored``:
+    rows stored again unchanged but for their batch, whose change keeps only the row after)."""
+    version = _new_version(session, action, user_name, source_file, sha256, data_version, detail)
+    tally = dict.fromkeys(("added", "changed", "removed", "restored"), 0)
+    _record_changes(session, version, sorted(set(before) | set(after)), before, after, tally)
+    version.counts = {**tally, **(counts or {})}
+    session.flush()
+    return version
+
+
+def _new_version(session, action, user_name, source_file, sha256, data_version, detail):
+    if action != "baseline":
+        ensure_baseline(session, data_version - 1)
+    version = VersionRecord(at=utcnow(), user_name=user_name, action=action, source_file=source_file, sha256=sha256,
+                            counts={}, detail=detail or {}, data_version=data_version)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _record_changes(session, version, ids, before, after, tally):
+    """The ProjectChange rows of ``ids`` (rows looked up in ``before`` and ``after``), counted into ``tally``."""
+    rows = []
+    for project_id in ids:
+        old, new = before.get(project_id), after.get(project_id)
+        if old == new:
+            continue
+        fields = changed_fields(old, new)
+        kind = "added" if old is None else "removed" if new is None else "changed" if fields else "restored"
+        tally[kind] += 1
+        place = new or old
+        rows.append({"version_id": version.id, "project_id": project_id, "kind": kind, "fields": fields,
+                     "before": None if kind == "restored" else old, "after": new, "province_code": place.get("province_code"),
+                     "district_code": place.get("district_code"), "commune_code": place.get("commune_code")})
+    for start in range(0, len(rows), CHUNK):
+        session.execute(sa.insert(ProjectChange), rows[start:start + CHUNK])
+
+
+class Tracker:
+    """Made before a transaction's writes to the projects ``ids``: reads their rows; ``watch(more_ids)`` reads
+    more before they are written (an import, a chunk at a time); ``record(...)`` after the writes records the
+    version, reading the rows again a chunk at a time (so what is recorded is what was stored, and only the rows
+    that existed before are held in memory)."""
+
+    def __init__(self, session, ids=()):
+        ensure_baseline(session, tables.data_version(session))
+        self.session, self.ids, self.before = session, set(), {}
+        self.watch(ids)
+
+    def watch(self, ids):
+        new = set(ids) - self.ids
+        self.before.update(stored_rows(self.session, new))
+        self.ids |= new
+
+    def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None):
+        version = _new_version(self.session, action, user_name, source_file, sha256, data_version, detail)
+        tally = dict.fromkeys(("added", "changed", "removed", "restored"), 0)
+        ids = sorted(self.ids)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            _record_changes(self.session, version, chunk, self.before, stored_rows(self.session, chunk), tally)
+        version.counts = {**tally, **(counts or {})}
+        self.session.flush()
+        return version
+
+
+def state_at(session, version_id):
+    """What rolling back to ``version_id`` must write: {project_id: JSON row, or None to delete} for every
+    project changed after that version."""
+    later = sa.select(ProjectChange.project_id).where(ProjectChange.version_id > version_id).distinct()
+    ids = list(session.scalars(later))
+    state = dict.fromkeys(ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        query = (sa.select(ProjectChange.project_id, ProjectChange.after)
+                 .where(ProjectChange.version_id <= version_id, ProjectChange.project_id.in_(chunk))
+                 .order_by(ProjectChange.version_id, ProjectChange.id))
+        for project_id, after in session.execute(query):
+            state[project_id] = after
+    return state
+
+
+def write_rows(session, state):
+    """Make the stored projects what ``state`` says ({id: JSON row or None}): delete, then insert or update."""
+    gone = [project_id for project_id, row in state.items() if row is None]
+    for start in range(0, len(gone), CHUNK):
+        session.execute(sa.delete(Project).where(Project.project_id.in_(gone[start:start + CHUNK])))
+    rows = [table_row(row) for row in state.values() if row is not None]
+    if rows:
+        tables.upsert_projects(session, rows)
+
+
+def versions(session, limit=None):
+    """The recorded versions, newest first."""
+    query = sa.select(VersionRecord).order_by(VersionRecord.id.desc())
+    return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def others_of_district_years(session, rows, mode):
+    """A draft in replace mode: the stored (non-SAMPLE) projects of its rows' (district, fiscal year) pairs that it
+    does not hold, which publishing it removes; none in merge mode."""
+    if mode != "replace" or not rows:
+        return []
+    pairs = sorted({(r["district_code"], r["fiscal_year"]) for r in rows if r.get("district_code")})
+    ids = {r["project_id"] for r in rows}
+    found = set()
+    for district, year in pairs:
+        found.update(session.scalars(sa.select(Project.project_id).where(
+            Project.district_code == district, Project.fiscal_year == year, Project.is_sample.is_(False))))
+    return sorted(found - ids)
