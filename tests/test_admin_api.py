@@ -156,3 +156,23 @@ def test_the_openapi_document_declares_the_bearer_scheme(api):
     assert "409" in operations[("/api/v1/admin/uploads/{draft_id}/publish", "post")]["responses"]
     assert "multipart/form-data" in operations[("/api/v1/admin/uploads", "post")]["requestBody"]["content"]
     assert "security" not in operations[("/api/v1/projects", "get")]
+
+
+def test_a_publish_builds_the_files_of_the_new_version(db, tmp_path):
+    """After a publish the files of the new data version are built (in the background) and answered from."""
+    from tests.test_artefacts import manifest_of, version_of
+
+    db.config.update(MAPSERVICE_ARTEFACT_DIR=str(tmp_path / "artefacts"), MAPSERVICE_ARTEFACT_TILE_MAXZOOM=2,
+                     MAPSERVICE_PUBLIC_URL="http://localhost")
+    app = create_app({**db.config, "TESTING": True})
+    with db.sessions.begin() as session:
+        user, _ = accounts.create_user(session, "odc", "admin", [], "odc password long")
+        token = accounts.issue_token(session, user)
+    client = app.test_client()
+    client.tokens = {"odc": token}
+    draft = upload(client, "odc", rows("A1,Road A1,ផ្លូវ,rural_road,2016,1000,010501")).get_json()["draft"]
+    assert client.post(f"/api/v1/admin/uploads/{draft['id']}/publish", headers=auth(client, "odc")).status_code == 200
+    app.extensions["artefact_build"].join(timeout=600)
+    assert manifest_of(db)["data_version"] == version_of(db)
+    answer = client.get("/api/v1/downloads/projects.csv")
+    assert answer.headers.get("X-Artefact") and b"A1" in answer.data

@@ -70,7 +70,7 @@ def after_publish(version, app=None):
     snapshot now (the next public request does not wait), forgets its OpenAPI documents, and builds the files of
     the new data version in a background thread (mapservice/artefacts: the previous version's files stay served
     until they are switched; a newer version committed meanwhile makes the build stop)."""
-    app = app or current_app
+    app = app or current_app._get_current_object()  # the app itself: the thread outlives the request
     app.extensions.pop("openapi_documents", None)
     with write_sessions(app)() as session:
         app.extensions["data_state"].current(session)
