@@ -24,6 +24,17 @@ from mapservice.store.db import create_db_engine, init_schema, make_session_fact
 logger = logging.getLogger(__name__)
 
 
+def positive_int(text):
+    """An argument that must be a whole number of 1 or more (argparse says which and exits 2 otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{text}" is not a whole number') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="mapservice", description=__doc__)
     parser.add_argument("--database-url", help="overrides DATABASE_URL")
@@ -52,7 +63,7 @@ def build_parser():
     budgets.add_argument("--sheet", help="the XLSX sheet (default: the one named budgets, else the first)")
     budgets.add_argument("--rejected-json", help="also write the rejected rows to this JSON file")
     sample = commands.add_parser("sample", help="generate and load the SAMPLE dataset (replaces earlier sample data)")
-    sample.add_argument("--projects", type=int, default=15000)
+    sample.add_argument("--projects", type=positive_int, default=15000, help="how many SAMPLE projects (1 or more)")
     sample.add_argument("--seed", type=int, default=1)
     sample.add_argument("--output", help="also write the generated records to this CSV (project template)")
     locate = commands.add_parser("locate", help="append admin codes and names to the rows of a CSV (to stdout)")

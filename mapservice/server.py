@@ -10,7 +10,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from mapservice.config import PROJECT_ROOT, load_config
-from mapservice.web import security
+from mapservice.web import auth, security
 
 # Connections one worker accepts at a time. Without the front a slow client holds one of them; behind it (nginx
 # buffers whole requests and responses) each is a request being answered, and more wait in the listen backlog
@@ -67,8 +67,10 @@ def render_front_config(prefix, listen, sockets, artefact_dir=None, **limits):
     """The nginx configuration: the template with its @NAMES@ filled in (``limits`` override FRONT_DEFAULTS;
     ``artefact_dir`` defaults to MAPSERVICE_ARTEFACT_DIR)."""
     values = FRONT_DEFAULTS | limits
-    artefact_dir = artefact_dir or load_config()["MAPSERVICE_ARTEFACT_DIR"] or Path(prefix) / "no-artefacts"
-    filled = {"PREFIX": str(prefix), "LISTEN": listen, "ARTEFACT_DIR": str(Path(artefact_dir).resolve()), "RATE": values["rate"], "BURST": values["burst"],
+    config = load_config()
+    artefact_dir = artefact_dir or config["MAPSERVICE_ARTEFACT_DIR"] or Path(prefix) / "no-artefacts"
+    upload_bytes = config["MAPSERVICE_MAX_IMPORT_BYTES"] + auth.MULTIPART_ALLOWANCE  # the app's own upload limit
+    filled = {"PREFIX": str(prefix), "MAX_BODY": upload_bytes, "LISTEN": listen, "ARTEFACT_DIR": str(Path(artefact_dir).resolve()), "RATE": values["rate"], "BURST": values["burst"],
               "CONNECTIONS": values["connections"], "CACHE_VALID": values["cache_valid"],
               "UPSTREAM_SERVERS": "\n".join(f"        server unix:{socket};" for socket in sockets),
               "SECURITY_HEADERS": "\n            ".join(f'add_header {name} "{value}" always;'
@@ -119,6 +121,7 @@ def serve_public(app_factory, host, port, workers, threads, prefix=PROJECT_ROOT 
     socket = Path(prefix).resolve() / "app.sock"
     config = prepare_front(prefix, f"{host}:{port}", [socket])
     os.environ["MAPSERVICE_ACCEL_REDIRECT"] = ACCEL_LOCATION  # the workers' apps answer prebuilt files through nginx
+    os.environ.setdefault("MAPSERVICE_TRUSTED_PROXIES", "1")  # the client's address is nginx's X-Forwarded-For
     nginx = start_nginx(config)
     try:
         serve(app_factory, f"unix:{socket}", workers, threads)

@@ -91,3 +91,12 @@ def test_import_boundaries_one_level_with_custom_fields(empty_db, run, tmp_path)
     assert out.strip() == "imported 3 communes"
     code, _, err = run(empty_db, "import-boundaries", "--file", str(paths["commune"]))
     assert code == 2 and err.strip() == "error: --file needs --level (province, district or commune)"
+
+
+@pytest.mark.parametrize("value, message", [("-1", "-1 is not 1 or more"), ("0", "0 is not 1 or more"),
+                                            ("many", '"many" is not a whole number')])
+def test_sample_refuses_a_count_that_is_not_positive(empty_db, capsys, value, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--database-url", empty_db.config["DATABASE_URL"], "sample", "--projects", value])
+    assert exit_.value.code == 2
+    assert f"argument --projects: {message}" in capsys.readouterr().err
