@@ -55,7 +55,8 @@ def build_parser():
     projects.add_argument("--skip-invalid", action="store_true", help="load the valid rows, report the rest")
     projects.add_argument("--year", type=int, help="fiscal year of a PID report")
     projects.add_argument("--province", help="province code of a PID report (resolves commune names)")
-    projects.add_argument("--rejected-json", help="also write the rejected rows to this JSON file")
+    projects.add_argument("--rejected-json", help="also write the rejected rows to this JSON file (the reasons of "
+                          "the first 10,000 invalid rows)")
     budgets = commands.add_parser("import-budgets", help="import a file of district/commune budgets as one batch "
                                   "(docs/budget-template.md)")
     budgets.add_argument("file")

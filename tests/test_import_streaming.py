@@ -174,3 +174,18 @@ def test_sample_output_cells_go_through_the_neutralising_writer(db, tmp_path, mo
     assert records[0]["title_en"] == '\'=HYPERLINK("http://evil.example/","Click")'
     assert json.dumps(records[0])  # plain text cells
     assert db.scalar("SELECT count(*) FROM project") == 20
+
+
+def test_a_file_of_many_bad_rows_is_counted_whole_and_reported_in_part(db, tmp_path, monkeypatch):
+    """Millions of bad rows (an XLSX bomb of empty-ish rows) must not keep a reason per cell in memory: the refusal
+    counts every invalid row (rows, not reasons) and keeps the reasons of the first REPORTED_ROWS."""
+    monkeypatch.setattr(pipelines, "REPORTED_ROWS", 3)
+    path = write_csv(tmp_path / "bad.csv", [row(f"B{i}", budget="lots", fiscal_year="1900") for i in range(7)])
+    before = stored(db)
+    with pytest.raises(ImportRefused) as refused:
+        import_projects(db.sessions, db.config, path, chunk_rows=2)
+    assert refused.value.invalid_rows == 7
+    assert str(refused.value).startswith(f"{path}: 7 invalid row(s) of 7; nothing was imported")
+    assert sorted({r["line"] for r in refused.value.rejected}) == [2, 3, 4]
+    assert len(refused.value.rejected) == 6  # two reasons of each reported row
+    assert stored(db) == before

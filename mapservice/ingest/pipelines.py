@@ -22,14 +22,19 @@ from mapservice.store.models import ImportBatch, Project
 from mapservice.store.statistics import rebuild_area_statistics
 
 logger = logging.getLogger(__name__)
+# the reasons of this many invalid rows are kept for the report (a file of millions of bad rows would otherwise
+# hold a reason object per cell in memory); the rest are counted
+REPORTED_ROWS = 10_000
 
 
 class ImportRefused(Exception):
-    """A batch with invalid rows, refused as a whole; ``rejected`` lists each row's line and reason."""
+    """A batch with invalid rows, refused as a whole; ``rejected`` lists each row's line and reason (those of the
+    first REPORTED_ROWS invalid rows); ``invalid_rows``: how many rows were invalid in all."""
 
-    def __init__(self, source, rejected, rows_read):
+    def __init__(self, source, rejected, rows_read, invalid_rows=None):
         self.source, self.rejected, self.rows_read = source, rejected, rows_read
-        super().__init__(f"{source}: {len(rejected)} invalid row(s) of {rows_read}; nothing was imported "
+        self.invalid_rows = len({r["line"] for r in rejected}) if invalid_rows is None else invalid_rows
+        super().__init__(f"{source}: {self.invalid_rows:,} invalid row(s) of {rows_read:,}; nothing was imported "
                          "(use --skip-invalid to load the valid rows)")
 
 
@@ -205,14 +210,20 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     session.flush()
     writer = tables.ProjectWriter(session)
     seen_ids, rejected, statuses = {}, [], Counter()
+    invalid_rows = reported_rows = 0
     rows_read = rows_loaded = 0
     clock.lap("prepare")
     for raw in _timed(chunks, clock, "read"):
         rows_read += len(raw)
         valid, refused = validate_records(raw, book, seen_ids)
-        rejected += refused
+        lines = sorted({r["line"] for r in refused})
+        invalid_rows += len(lines)
+        if reported_rows < REPORTED_ROWS and lines:
+            last = lines[min(len(lines), REPORTED_ROWS - reported_rows) - 1]
+            rejected += [r for r in refused if r["line"] <= last]
+            reported_rows += len([line for line in lines if line <= last])
         clock.lap("validate")
-        if rejected and not skip_invalid:
+        if invalid_rows and not skip_invalid:
             continue  # nothing more is stored; the rest is read to report every rejected row
         joined = join_projects_to_communes(valid, communes)
         clock.lap("join")
@@ -226,15 +237,15 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         if progress:
             progress(rows_loaded, total)
     rejected.sort(key=lambda item: item["line"])  # stable: a row's reasons stay in the order they were found
-    if rejected and not skip_invalid:
-        raise ImportRefused(origin.source, rejected, rows_read)
+    if invalid_rows and not skip_invalid:
+        raise ImportRefused(origin.source, rejected, rows_read, invalid_rows)
     writer.finish()
     summary = ImportSummary(source=origin.source, rows_read=rows_read, rows_loaded=rows_loaded, rejected=rejected,
                             join_status=dict(statuses.most_common()), seconds=clock.laps)
     summary.inserted = tables.count_projects(session) - stored_before
     summary.updated = rows_loaded - summary.inserted
     batch.rows_read, batch.rows_loaded = rows_read, rows_loaded
-    batch.rows_rejected, batch.rejected_rows = len({r["line"] for r in rejected}), rejected
+    batch.rows_rejected, batch.rejected_rows = invalid_rows, rejected
     clock.lap("store")
     if progress and rows_loaded != total:  # the last line of the progress: as many stored as there will be
         progress(rows_loaded, rows_loaded)
