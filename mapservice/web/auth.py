@@ -16,6 +16,7 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import force_locale, gettext
 from flask_login import LoginManager, UserMixin, current_user
+from flask_login.utils import _user_context_processor
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -116,6 +117,7 @@ def guard(blueprint):
     blueprint.record_once(lambda setup: i18n.init_app(setup.app))
     blueprint.before_request(require_login)
     blueprint.context_processor(login_rules)
+    blueprint.context_processor(_user_context_processor)
     blueprint.after_request(never_cache)
 
 
@@ -177,6 +179,11 @@ def init_app(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # Public answers never read the session, so they carry no Vary: Cookie and any cache may share them: there is
+    # no "remember me" (Flask-Login's remember-cookie hook reads the session after every request), and the user is
+    # given to templates by the /admin blueprints only (``guard``), not to every page
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+    app.template_context_processors[None].remove(_user_context_processor)
     login_manager.session_protection = "basic"
     app.before_request(check_csrf)
 
