@@ -171,6 +171,36 @@ def test_an_import_replaces_the_area_years_it_holds(db):
     assert db.scalar("SELECT count(*) FROM import_batch WHERE source_format = 'budget'") == 2
 
 
+def test_a_rollback_restores_the_budgets_of_that_version_and_stops_at_a_boundary_import(db):
+    from mapservice.ingest import drafts
+    from mapservice.ingest.pipelines import import_boundaries
+    from mapservice.store import accounts
+
+    with db.sessions.begin() as session:
+        admin, _ = accounts.create_user(session, "odc", "admin", [], "odc password 1")
+        malai, _ = accounts.create_user(session, "malai", "editor", ["0102"], "malai password")
+    boundaries_only = db.scalar("SELECT max(id) FROM version_record")
+    first = import_budgets(db.sessions, db.config, FIXTURES / "budgets_en.csv")
+    import_budgets(db.sessions, db.config, FIXTURES / "budgets_en.csv")  # the same lines again: no change recorded
+    import_budgets(db.sessions, db.config, FIXTURES / "budgets_km.csv")  # 0105 2016 replaced
+    assert db.scalar("SELECT count(*) FROM budget_change") == 1 + len({key[:2] for key in imported()})
+    with pytest.raises(drafts.NotAllowed, match="budget 0105 2016"):  # the rollback would change 0105's budget
+        drafts.rollback_to(db.sessions, db.config, first.version_id, malai)
+    version = drafts.rollback_to(db.sessions, db.config, first.version_id, admin)
+    assert stored(db) == imported() and version.counts["budget_area_years"] == 1
+    with pytest.raises(drafts.DraftClosed, match="already as they were"):
+        drafts.rollback_to(db.sessions, db.config, first.version_id, admin)
+    drafts.rollback_to(db.sessions, db.config, boundaries_only, admin)
+    assert stored(db) == {}
+    drafts.rollback_to(db.sessions, db.config, version.id, admin)  # forward again: a rollback is a version too
+    assert stored(db) == imported()
+    import_boundaries(db.sessions, db.config, level="province")
+    with pytest.raises(drafts.DraftClosed, match="imported the boundaries again") as refused:
+        drafts.rollback_to(db.sessions, db.config, first.version_id, admin)
+    assert refused.value.detail["boundaries"] == db.scalar("SELECT max(id) FROM version_record")
+    assert stored(db) == imported()
+
+
 def test_cli_import_budgets_reports_like_import_projects(db, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("Area code,Fiscal year,Kind,Source or line,Approved (riel)\n0105,2031,revenue,own_fees,1\n",

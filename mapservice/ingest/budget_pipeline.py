@@ -70,12 +70,19 @@ def store_budgets(session_factory, rows, summary, source_format, sha256, clock, 
     bumped. SAMPLE budgets replace the earlier SAMPLE budgets and skip the area-years that hold real ones."""
     with session_factory.begin() as session:
         if sample:
-            budget_tables.delete_sample_budgets(session)
+            replaced = budget_tables.real_area_years(session, sample=True)
             real = budget_tables.real_area_years(session)
             keep = [(code, int(year)) not in real for code, year in zip(rows["area_code"], rows["fiscal_year"])]
             rows = rows[keep]
         else:
-            budget_tables.delete_area_years(session, budget_tables.area_years(rows))
+            replaced = set()
+        years = budget_tables.area_years(rows)
+        pairs = replaced | {(code, year) for year, codes in years.items() for code in codes}
+        before = budget_tables.stored_lines(session, pairs)
+        if sample:
+            budget_tables.delete_sample_budgets(session)
+        else:
+            budget_tables.delete_area_years(session, years)
         summary.rows_loaded = len(rows)
         batch = ImportBatch(source_file=summary.source, source_format=source_format, sha256=sha256,
                             imported_at=datetime.now(timezone.utc).replace(tzinfo=None), rows_read=summary.rows_read,
@@ -87,9 +94,12 @@ def store_budgets(session_factory, rows, summary, source_format, sha256, clock, 
         summary.inserted = len(rows)
         summary.batch_id = batch.id
         summary.data_version = tables.bump_data_version(session)
-        summary.version_id = history.record_version(  # in the version history, no project changed
+        version = history.record_version(  # in the version history: no project changed, these area-years did
             session, "budgets", "cli", summary.source, sha256, {}, {}, summary.data_version,
-            {"budget_lines": len(rows), "rows_read": summary.rows_read}, {"batch_id": batch.id}).id
+            {"budget_lines": len(rows), "rows_read": summary.rows_read}, {"batch_id": batch.id})
+        version.counts = {**version.counts, "budget_area_years": history.record_budget_changes(
+            session, version, before, budget_tables.stored_lines(session, pairs))}
+        summary.version_id = version.id
     clock.lap("store")
     logger.info("imported budgets from %s: %d lines loaded, %d rejected", summary.source, len(rows),
                 len(summary.rejected))

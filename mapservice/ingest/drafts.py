@@ -21,7 +21,7 @@ from mapservice.ingest.currency import parse_rates
 from mapservice.ingest.join import join_projects_to_communes
 from mapservice.ingest.reasons import structured
 from mapservice.ingest.records import CANONICAL_COLUMNS, SourceError, validate_records
-from mapservice.store import accounts, history, tables
+from mapservice.store import accounts, budget_tables, history, tables
 from mapservice.store.locks import import_lock
 from mapservice.store.models import Draft, ImportBatch, Project, VersionRecord
 from mapservice.store.statistics import rebuild_area_statistics
@@ -287,22 +287,36 @@ def discard_draft(session_factory, draft_id, user, client=None):
 
 
 def rollback_to(session_factory, config, version_id, user, client=None):
-    """Make the published projects what they were at ``version_id``, as a new version (one transaction); returns
-    the new VersionRecord. Projects only: budget and boundary imports are versions of the list, not undone."""
+    """Make the published projects and budgets what they were at ``version_id``, as a new version (one
+    transaction); returns the new VersionRecord. A rollback does not cross a boundary import (``DraftClosed``, 409):
+    the projects would get the codes of boundaries that are no longer stored."""
     try:
         with _lock(session_factory, config), session_factory.begin() as session:
             if session.get(VersionRecord, version_id) is None:
                 raise NotFound(f"there is no version {version_id}")
+            crossed = history.boundary_versions_after(session, version_id)
+            if crossed:
+                raise DraftClosed(f"version {crossed[-1]} imported the boundaries again: the published data can go "
+                                  f"back to version {crossed[-1]} or later only", boundaries=crossed[-1])
             state = history.state_at(session, version_id)
             tracker = history.Tracker(session, state)
+            budgets = history.budget_state_at(session, version_id)
+            budgets_now = budget_tables.stored_lines(session, budgets)
             if not user.is_admin:
-                check_scope(user, _areas_of([r for r in state.values() if r], tracker.before.values()))
-            if all(tracker.before.get(k) == v for k, v in state.items()):
-                raise DraftClosed(f"the published projects are already as they were at version {version_id}")
+                areas = _areas_of([r for r in state.values() if r], tracker.before.values())
+                for code, year in budgets:
+                    areas.setdefault(code, set()).add(f"budget {code} {year}")
+                check_scope(user, areas)
+            changed_budgets = {k: v for k, v in budgets.items() if not budget_tables.same_lines(budgets_now[k], v)}
+            if all(tracker.before.get(k) == v for k, v in state.items()) and not changed_budgets:
+                raise DraftClosed(f"the published data are already as they were at version {version_id}")
             history.write_rows(session, state)
+            budget_tables.write_area_years(session, changed_budgets)
             rebuild_area_statistics(session)
             version = tracker.record("rollback", user.name, None, None, tables.bump_data_version(session),
                                      detail={"to_version": version_id})
+            version.counts = {**version.counts, "budget_area_years": history.record_budget_changes(
+                session, version, {k: budgets_now[k] for k in changed_budgets}, changed_budgets)}
             accounts.audit(session, user.name, client, "rollback", {"to_version": version_id, "version": version.id,
                                                                    **version.counts})
             return version

@@ -26,10 +26,43 @@ def delete_sample_budgets(session):
     session.execute(sa.delete(Budget).where(Budget.is_sample.is_(True)))
 
 
-def real_area_years(session):
-    """The (area code, year) pairs that hold real (not SAMPLE) budget lines."""
-    query = sa.select(Budget.area_code, Budget.fiscal_year).where(Budget.is_sample.is_(False)).distinct()
-    return set(session.execute(query).all())
+def real_area_years(session, sample=False):
+    """The (area code, year) pairs that hold real (not SAMPLE) budget lines; with ``sample``: SAMPLE lines."""
+    query = sa.select(Budget.area_code, Budget.fiscal_year).where(Budget.is_sample.is_(sample)).distinct()
+    return {(code, year) for code, year in session.execute(query)}
+
+
+def stored_lines(session, pairs):
+    """{(area code, year): its stored lines, each a JSON list of the BUDGET_COLUMNS values, sorted} of the given
+    pairs; a pair with no line maps to []."""
+    found = {pair: [] for pair in pairs}
+    by_year = {}
+    for code, year in found:
+        by_year.setdefault(year, []).append(code)
+    columns = [getattr(Budget, c) for c in BUDGET_COLUMNS]
+    for year, codes in by_year.items():
+        for start in range(0, len(codes), CHUNK):
+            query = (sa.select(*columns).where(Budget.fiscal_year == year, Budget.area_code.in_(codes[start:start + CHUNK]))
+                     .order_by(Budget.area_code, Budget.kind, Budget.line))
+            for row in session.execute(query):
+                found[(row.area_code, row.fiscal_year)].append(list(row))
+    return found
+
+
+def same_lines(before, after):
+    """Whether two area-years' lines are the same but for the batch that stored them."""
+    batch = BUDGET_COLUMNS.index("batch_id")
+    return [line[:batch] + line[batch + 1:] for line in before] == [line[:batch] + line[batch + 1:] for line in after]
+
+
+def write_area_years(session, state):
+    """Make the stored lines of each area-year what ``state`` says ({(area code, year): lines as stored_lines
+    gives them})."""
+    years = {}
+    for code, year in state:
+        years.setdefault(year, []).append(code)
+    delete_area_years(session, years)
+    insert_budgets(session, [dict(zip(BUDGET_COLUMNS, line)) for lines in state.values() for line in lines])
 
 
 def insert_budgets(session, rows, chunk_size=5000):

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from mapservice.store import tables
-from mapservice.store.models import DATE_COLUMNS, Project, ProjectChange, VersionRecord
+from mapservice.store import budget_tables, tables
+from mapservice.store.models import DATE_COLUMNS, BudgetChange, Project, ProjectChange, VersionRecord
 
 ROW_COLUMNS = [c for c in tables.PROJECT_COLUMNS if c != "geom"]  # geom is the point of lon/lat
 MODES = ("merge", "replace")  # a draft's: add and update (as the CLI); replace: also remove the district-years' others
@@ -154,6 +154,33 @@ def state_at(session, version_id):
         for project_id, after in session.execute(query):
             state[project_id] = after
     return state
+
+
+def record_budget_changes(session, version, before, after):
+    """The BudgetChange rows of a version: each area-year of ``before`` / ``after`` ({(code, year): lines}) whose
+    lines differ (not only by their batch). Returns how many area-years changed."""
+    pairs = sorted(set(before) | set(after))
+    rows = [{"version_id": version.id, "area_code": code, "fiscal_year": year, "before": before.get((code, year), []),
+             "after": after.get((code, year), [])} for code, year in pairs
+            if not budget_tables.same_lines(before.get((code, year), []), after.get((code, year), []))]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(sa.insert(BudgetChange), rows[start:start + CHUNK])
+    return len(rows)
+
+
+def budget_state_at(session, version_id):
+    """What rolling back to ``version_id`` must write to the budgets: {(area code, year): lines} for every area-year
+    changed after that version - the lines before its first change after it (what was stored at that version)."""
+    query = (sa.select(BudgetChange.area_code, BudgetChange.fiscal_year, BudgetChange.before)
+             .where(BudgetChange.version_id > version_id).order_by(BudgetChange.version_id.desc(), BudgetChange.id.desc()))
+    return {(code, year): lines for code, year, lines in session.execute(query)}  # the earliest change wins
+
+
+def boundary_versions_after(session, version_id):
+    """The ids of the boundary imports recorded after ``version_id`` (a rollback does not cross them)."""
+    return list(session.scalars(sa.select(VersionRecord.id).where(VersionRecord.id > version_id,
+                                                                  VersionRecord.action == "boundaries")
+                                .order_by(VersionRecord.id)))
 
 
 def write_rows(session, state):

@@ -200,6 +200,21 @@ class ProjectChange(Base):
     commune_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
 
 
+class BudgetChange(Base):
+    """What one version did to one area-year's budget (the unit a budget import replaces): its stored lines before
+    and after, as JSON lists (empty: none)."""
+
+    __tablename__ = "budget_change"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("version_record.id"), index=True)
+    area_code: Mapped[str] = mapped_column(sa.String(6))
+    fiscal_year: Mapped[int] = mapped_column(sa.Integer)
+    before: Mapped[list] = mapped_column(sa.JSON, default=list)
+    after: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    __table_args__ = (sa.Index("ix_budget_change_area_year", "area_code", "fiscal_year"),)
+
+
 DRAFT_STATUSES = ("draft", "published", "discarded")
 
 

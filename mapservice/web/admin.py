@@ -146,8 +146,12 @@ def refusal(exc):
                         detail.get("rejected") or 0)
     if isinstance(exc, drafts.DraftClosed):
         status = detail.get("status_now")
-        return (gettext("This draft is already %(status)s.", status=STATUS_NAMES.get(status, status)) if status
-                else gettext("The published projects are already as they were at that version."))
+        if status:
+            return gettext("This draft is already %(status)s.", status=STATUS_NAMES.get(status, status))
+        if detail.get("boundaries"):
+            return gettext("Version %(id)s imported the boundaries again: the published data can go back to "
+                           "version %(id)s or later only.", id=detail["boundaries"])
+        return gettext("The published data are already as they were at that version.")
     if isinstance(exc, drafts.NotAllowed):
         return gettext("This belongs to another account.")
     return str(exc)
