@@ -284,7 +284,7 @@ def run_users(args, config):
         else:
             user = accounts.get_user(session, args.name)
             if user.disabled:
-                raise accounts.AccountError(f'user "{args.name}" is disabled')
+                raise accounts.AccountError(f'user "{args.name}" is disabled', "disabled")
             token = accounts.issue_token(session, user)
             accounts.audit(session, "cli", "cli", "token_issued", {"user": user.name})
             print(f"API token of {user.name} (shown once; send it as Authorization: Bearer <token>):\n{token}")
@@ -303,19 +303,28 @@ def run_rollback(args, config):
     version = drafts.rollback_to(_session_factory(config), config, args.version, operator, client="cli")
     counts = version.counts
     print(f"rolled back to version {args.version} as version {version.id}: {counts['added']:,} added, "
-          f"{counts['changed']:,} changed, {counts['removed']:,} removed")
+          f"{counts['changed']:,} changed, {counts['removed']:,} removed projects; "
+          f"{counts.get('budget_area_years', 0):,} area-years' budgets replaced")
 
 
 def _print_summary(summary):
     print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} "
           f"({summary.inserted:,} new, {summary.updated:,} updated), rejected {len(summary.rejected):,} reason(s)")
     print("join: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.join_status.items())))
+    _print_ignored(summary)
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
+
+
+def _print_ignored(summary):
+    if summary.ignored_columns:
+        print("columns not read (none of the layout's columns; check their names): "
+              + ", ".join(f'"{label}"' for label in summary.ignored_columns))
 
 
 def _print_budget_summary(summary):
     print(f"{summary.source}: read {summary.rows_read:,} rows, loaded {summary.rows_loaded:,} budget lines, "
           f"rejected {len(summary.rejected):,} reason(s)")
+    _print_ignored(summary)
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary.seconds.items()))
 
 

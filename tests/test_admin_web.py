@@ -53,10 +53,12 @@ def site(db):
 
 
 def admin_get_urls(app):
-    """Every GET URL of the admin blueprint but the login page, with sample values for its parameters."""
+    """Every GET URL of the admin blueprint but the login page and the manual, with sample values for its
+    parameters."""
     urls = []
     for rule in app.url_map.iter_rules():
-        pages = rule.endpoint.startswith(("admin.", "admin_accounts.")) and rule.endpoint != "admin.login"
+        pages = rule.endpoint.startswith(("admin.", "admin_accounts.")) and rule.endpoint not in ("admin.login",
+                                                                                                  "admin.manual")
         if pages and "GET" in rule.methods:
             urls.append(re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule))
     return sorted(urls)
@@ -65,13 +67,22 @@ def admin_get_urls(app):
 def test_no_admin_page_without_a_session(site):
     client = site.test_client()
     urls = admin_get_urls(site)
-    assert {"/admin", "/admin/help", "/admin/versions", "/admin/audit", "/admin/users"} <= set(urls)
+    assert {"/admin", "/admin/versions", "/admin/audit", "/admin/users", "/admin/uploads/1"} <= set(urls)
     for url in urls:
         response = client.get(url + "?lang=en")
         assert response.status_code == 302, url
         assert response.headers["Location"] == f"/admin/login?next={url}?lang%3Den&lang=en", url
     page = client.get("/admin/login?lang=en").get_data(as_text=True)
     assert "Sign in to publish" in page and 'name="password"' in page
+    assert '<a href="/admin/help?lang=en" id="manual-link">' in page
+
+
+def test_the_manual_is_open_to_read_before_signing_in(site):
+    """The manual says how to sign in: it holds no data and no action, so it needs no session."""
+    response = site.test_client().get("/admin/help?lang=km")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert 'class="admin-nav"' not in page and 'class="sign-out"' not in page and 'src="/static/manual/km/' in page
 
 
 def test_signing_in_returns_to_the_page_asked_for_and_signing_out_ends_the_session(site):
@@ -84,7 +95,7 @@ def test_signing_in_returns_to_the_page_asked_for_and_signing_out_ends_the_sessi
     assert "ouchrov" in page and "editor of 0105" in page
     response = client.post("/admin/logout?lang=en", data={"csrf_token": csrf_token(page)})
     assert (response.status_code, response.headers["Location"]) == (303, "/admin/login?lang=en")
-    assert client.get("/admin/help").status_code == 302
+    assert client.get("/admin").status_code == 302
 
 
 @pytest.mark.parametrize("target, expected", [
@@ -245,7 +256,8 @@ BAD_ROWS = "OC-W-03,Bridge,ស្ពាន,bridge,2031,010501,12 million,,,\n"
 def upload(client, text, name="projects.csv", lang="en", mode="merge"):
     token = csrf_token(client.get(f"/admin?lang={lang}").get_data(as_text=True))
     return client.post(f"/admin/uploads?lang={lang}", content_type="multipart/form-data",
-                       data={"csrf_token": token, "mode": mode, "file": (io.BytesIO(text.encode()), name)})
+                       data={"csrf_token": token, "mode": mode,
+                             "file": (io.BytesIO(text if isinstance(text, bytes) else text.encode()), name)})
 
 
 def post_action(client, url, page_url):
@@ -262,6 +274,45 @@ def test_an_editors_upload_outside_their_areas_is_refused_naming_the_projects_an
     with site.extensions["session_factory"]() as session:
         assert [e.action for e in accounts.audit_events(session)][0] == "draft_refused"
         assert drafts.list_drafts(session, accounts.get_user(session, "odc-admin"), status=None) == []
+
+
+@pytest.mark.parametrize("content, km, en", [
+    ((HEADER + OU_CHROV).encode("utf-16"), "ឯកសារត្រូវបានរក្សាទុកជាអត្ថបទ UTF-16 មិនមែន UTF-8 ទេ។ សូមរក្សាទុកវាម្តងទៀតជា UTF-8",
+     "The file is saved as UTF-16 text, not UTF-8. Save it again as UTF-8 (in Excel: “Save as” > “CSV UTF-8”;"),
+    (HEADER.encode(), "ឯកសារមានជួរចំណងជើង ប៉ុន្តែគ្មានជួរដេកគម្រោងទេ។", "The file has a header row but no project rows."),
+    (b"title_en,budget\nRoad,5\n", "ខ្វះជួរឈរ៖ project_id", "Columns are missing: project_id"),
+])
+def test_a_file_that_cannot_be_read_is_explained_in_the_readers_language(site, content, km, en):
+    client = site.test_client()
+    sign_in(client, "ouchrov", EDITOR_PASSWORD, lang="km")
+    for lang, expected in (("km", km), ("en", en)):
+        response = upload(client, content, name="ou-chrov.csv", lang=lang)
+        page = text_of(response.get_data(as_text=True))
+        assert response.status_code == 400 and expected in page, page[-600:]
+        assert "mapservice-upload" not in page and "/tmp" not in page  # never the server's copy of the file
+
+
+def test_columns_the_import_does_not_read_are_named_on_the_draft(site):
+    client = site.test_client()
+    sign_in(client, "ouchrov", EDITOR_PASSWORD)
+    response = upload(client, HEADER.replace("\n", ",Contractor phone\n") + OU_CHROV.replace(",,\n", ",,012 345 678\n"))
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="ignored-columns">[^<]*none of the template\'s columns[^<]*<span class="column" '
+                     r'translate="no">Contractor phone</span></p>', page)
+
+
+def test_an_account_refused_is_explained_on_its_field_in_khmer(site):
+    client = site.test_client()
+    sign_in(client, lang="km")
+    token = csrf_token(client.get("/admin/users?lang=km").get_data(as_text=True))
+    response = client.post("/admin/users?lang=km", data={"csrf_token": token, "name": "malai", "role": "editor",
+                                                         "areas": "0199 12345"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="areas"[^>]*>\s*<span class="field-error">12345៖ មិនមែនជាលេខកូដខេត្ត', page), page
+    response = client.post("/admin/users?lang=km", data={"csrf_token": token, "name": "", "role": "editor"})
+    assert "សូមបំពេញប្រអប់នេះ។" in response.get_data(as_text=True)
 
 
 def test_a_draft_with_refused_rows_is_reported_per_row_and_column_in_both_languages_and_not_published(site):

@@ -92,3 +92,29 @@ def test_a_stated_commune_and_a_point_in_another_keep_the_stated_commune(db):
     assert db.scalar(f"SELECT join_status {where}") == "conflict"
     assert db.scalar(f"SELECT commune_code {where}") == "010501"  # the money stays with the stated commune
     assert db.scalar(f"SELECT location_precision {where}") == "exact"  # and the point where the publisher put it
+
+
+def test_a_column_that_is_none_of_the_templates_is_named(db, capsys):
+    case = MANIFEST["extra-column.csv"]
+    assert main(["--database-url", db.config["DATABASE_URL"], "import-projects",
+                 str(CORPUS / "files" / "extra-column.csv")]) == 0
+    assert case["message"] in capsys.readouterr().out
+    assert db.scalar("SELECT count(*) FROM project WHERE project_id = 'OC-2016-010501-001'") == 1
+
+
+def test_every_unreadable_file_is_explained_in_the_readers_language(make_db):
+    """What the upload page says of each file that cannot be read at all: a sentence of its own (translated by
+    the catalogues, tests/test_i18n.py), not the importer's English words."""
+    from mapservice.ingest.pipelines import read_project_file
+    from mapservice.ingest.records import SourceError
+    from mapservice.web.reasons import FILE_TEXTS
+
+    database = make_db("spatialite")
+    config = {**database.config, "MAPSERVICE_MAX_IMPORT_BYTES": int(MAX_BYTES)}
+    codes = {}
+    for name, case in MANIFEST.items():
+        if case["status"] == 2:
+            with pytest.raises(SourceError) as refused:
+                read_project_file(database.sessions, config, CORPUS / "files" / name)
+            codes[name] = refused.value.code
+    assert {name: code for name, code in codes.items() if code not in FILE_TEXTS} == {}

@@ -37,7 +37,7 @@ def import_budgets(session_factory, config, path, skip_invalid=False, sheet=None
     with session_factory() as session:
         book = load_budget_code_book(session, config)
     if not book.districts:
-        raise SourceError("no districts are stored; run `mapservice import-boundaries` first")
+        raise SourceError("no districts are stored; run `mapservice import-boundaries` first", "no_boundaries")
     clock = Stopwatch()
     valid, rejected = validate_budgets(raw, book)
     clock.lap("validate")
@@ -45,7 +45,8 @@ def import_budgets(session_factory, config, path, skip_invalid=False, sheet=None
         raise ImportRefused(str(path), rejected, len(raw))
     valid, withheld = _drop_incomplete_area_years(valid, rejected)
     summary = ImportSummary(source=str(path), rows_read=len(raw), rows_loaded=len(valid),
-                            rejected=sorted(rejected + withheld, key=lambda item: item["line"]), seconds=clock.laps)
+                            rejected=sorted(rejected + withheld, key=lambda item: item["line"]), seconds=clock.laps,
+                            ignored_columns=list(raw.attrs.get("ignored_columns", [])))
     return store_budgets(session_factory, valid, summary, BUDGET_FORMAT, file_sha256(path), clock)
 
 
@@ -139,7 +140,7 @@ def import_sample_budgets(session_factory, config, seed):
         areas = {level: sorted(tables.load_codes(session, level)) for level in ("district", "commune")}
         spent = project_spending(session)
     if not areas["district"]:
-        raise SourceError("no districts are stored; run `mapservice import-boundaries` first")
+        raise SourceError("no districts are stored; run `mapservice import-boundaries` first", "no_boundaries")
     years = range(config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"] + 1)
     clock = Stopwatch()
     frame = sample_budgets.generate_sample_budgets(areas, spent, years, seed=seed)

@@ -103,7 +103,7 @@ def check_records(session, config, raw):
     book = pipelines.load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                                     parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
     if not book.communes:
-        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first", "no_boundaries")
     valid, rejected = validate_records(raw, book)
     joined = join_projects_to_communes(valid, tables.load_areas(session, "commune"))
     is_sample = raw.attrs.get("sample_ids", False)
@@ -115,12 +115,13 @@ def check_records(session, config, raw):
 
 
 def _store_draft(session, user, kind, source_file, source_format, sha256, raw_columns, rows, rejected, join_status,
-                 mode, rows_read, client):
+                 mode, rows_read, client, ignored_columns=()):
     gone = history.others_of_district_years(session, rows, mode)
     stored = history.stored_rows(session, [r["project_id"] for r in rows] + gone)
     check_scope(user, _areas_of(rows, stored.values()))
     report = {"rows_read": rows_read, "rows_valid": len(rows), "rows_rejected": len({r["line"] for r in rejected}),
-              "rejected": rejected, "columns": raw_columns, "join_status": join_status, "mode": mode}
+              "rejected": rejected, "columns": raw_columns, "join_status": join_status, "mode": mode,
+              "ignored_columns": list(ignored_columns)}
     draft = Draft(owner=user.name, created_at=utcnow(), kind=kind, source_file=source_file,
                   source_format=source_format, sha256=sha256, base_version=tables.data_version(session),
                   status="draft", report=report, rows=rows)
@@ -147,13 +148,17 @@ def create_draft(session_factory, config, path, user, original_name, source_form
     # the format by the file's own name (a CSV's header tells a PID report); the saved copy when it keeps the suffix
     named = path if path.suffix.lower() == Path(original_name).suffix.lower() else Path(original_name)
     source_format = source_format or readers.detect_format(named)
-    raw, source_format = pipelines.read_project_file(session_factory, config, path, source_format, context)
+    try:
+        raw, source_format = pipelines.read_project_file(session_factory, config, path, source_format, context)
+    except SourceError as exc:  # named by the file the user sent, not the server's copy of it
+        raise SourceError(str(exc).replace(str(path), original_name), exc.code, **exc.params) from None
     columns = [c for c in CANONICAL_COLUMNS if c in raw.columns and raw[c].notna().any()]
     try:
         with session_factory.begin() as session:
             rows, rejected, join_status = check_records(session, config, raw)
             return _store_draft(session, user, "upload", original_name, source_format, pipelines.file_sha256(path),
-                                columns, rows, rejected, join_status, mode, len(raw), client)
+                                columns, rows, rejected, join_status, mode, len(raw), client,
+                                raw.attrs.get("ignored_columns", []))
     except NotAllowed as exc:
         _refused(session_factory, user, client, "draft_refused", exc, {"file": original_name})
         raise

@@ -9,7 +9,13 @@ import zipfile
 
 
 class SourceError(ValueError):
-    """A source file that cannot be read at all (empty, wrong encoding, missing column, too large...)."""
+    """A source file that cannot be read at all (empty, wrong encoding, missing column, too large...). The message
+    (English, naming the file) is the CLI's; ``code`` and ``params`` let a page say the same in its language
+    (web/reasons.py: FILE_TEXTS)."""
+
+    def __init__(self, message, code=None, **params):
+        self.code, self.params = code, params
+        super().__init__(message)
 
 
 # The largest amount of one project, in riel (about 244 million US dollars: far over any commune or district
@@ -45,13 +51,14 @@ def check_xlsx_uncompressed(path, max_bytes):
                         if unpacked > max_bytes:
                             raise _bomb(path, unpacked, max_bytes, at_least=True)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
+        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx",
+                          "xlsx_unreadable") from None
 
 
 def _bomb(path, size, max_bytes, at_least=False):
     return SourceError(f"{path}: the workbook unpacks to {'more than ' if at_least else ''}{size:,} bytes, more than "
                        f"MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes:,}); nothing was read. Split the file, or save it "
-                       "as CSV UTF-8")
+                       "as CSV UTF-8", "xlsx_too_large", limit=max_bytes)
 
 
 def check_cell_sizes(path, line, header, cells):
@@ -61,7 +68,8 @@ def check_cell_sizes(path, line, header, cells):
             column = header[index] if header and index < len(header) and header[index] else f"column {index + 1}"
             raise SourceError(f'{path}: line {line}, column "{column}": a cell of {len(value):,} characters, more than '
                               f"{MAX_CELL_CHARS:,} (a spreadsheet's limit); the file is damaged, or the column is "
-                              "not one of the template's")
+                              "not one of the template's", "cell_too_long", line=line, column=column,
+                              length=len(value), limit=MAX_CELL_CHARS)
 
 
 def load_json(path, text):
@@ -69,10 +77,11 @@ def load_json(path, text):
     try:
         document = json.loads(text, parse_constant=lambda name: name)  # NaN/Infinity stay text: validation names them
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise SourceError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", "not_json",
+                          line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise SourceError(f"{path}: JSON nested too deeply (more than {MAX_JSON_DEPTH} levels); "
-                          "an OC4IDS package nests about 6 levels") from None
+                          "an OC4IDS package nests about 6 levels", "json_too_deep", limit=MAX_JSON_DEPTH) from None
     _check_depth(path, document)
     return document
 
@@ -83,7 +92,7 @@ def _check_depth(path, document):
         value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise SourceError(f"{path}: JSON nested too deeply (more than {MAX_JSON_DEPTH} levels); "
-                              "an OC4IDS package nests about 6 levels")
+                              "an OC4IDS package nests about 6 levels", "json_too_deep", limit=MAX_JSON_DEPTH)
         children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 

@@ -101,7 +101,8 @@ def _record_frames(path, projects, size):
         records, marked = [], set()
         for number, project in enumerate(projects[start:start + size], start=start + 1):
             if not isinstance(project, dict):
-                raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object")
+                raise SourceError(f"{path}: project {number} is {type(project).__name__}, not a JSON object",
+                                  "project_not_object", number=number)
             records.append({"line": number, **project_record(project)})
             # our own export marks each sample project (x_isSample); it must stay marked, and only it, when imported
             if project.get("x_isSample") is True:
@@ -121,11 +122,11 @@ def _projects(path, document):
         projects = [document]
     else:
         raise SourceError(f'{path}: not an OC4IDS project package; expected {{"version": ..., "projects": [...]}}, '
-                          "a list of projects or one project object")
+                          "a list of projects or one project object", "not_oc4ids")
     if not isinstance(projects, list):
-        raise SourceError(f'{path}: "projects" is {type(projects).__name__}; expected a list of projects')
+        raise SourceError(f'{path}: "projects" is {type(projects).__name__}; expected a list of projects', "not_oc4ids")
     if not projects:
-        raise SourceError(f"{path}: the package has no projects")
+        raise SourceError(f"{path}: the package has no projects", "no_projects")
     return projects
 
 

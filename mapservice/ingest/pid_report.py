@@ -77,14 +77,15 @@ def read_pid_report_chunks(path, max_bytes, fiscal_year=None, province_code=None
     path = Path(path)
     if fiscal_year is None or str(fiscal_year).strip() == "":
         raise SourceError(f"{path}: the PID report layout needs --year (the fiscal year the report covers, "
-                          "e.g. --year 2016)")
+                          "e.g. --year 2016)", "pid_needs_year")
     header, rows = iter_csv_table(path, max_bytes)
     positions = _layout_positions(path, header)
     names = commune_names(gazetteer_communes, province_code)
     records = _records(rows, positions, str(fiscal_year).strip(), names)
     first = next(records, None)
     if first is None:
-        raise SourceError(f"{path}: no output rows; expected rows with a blank area_name below a commune row")
+        raise SourceError(f"{path}: no output rows; expected rows with a blank area_name below a commune row",
+                          "pid_no_rows")
     frames = (raw_frame(part, OUTPUT_COLUMNS) for part in batched(itertools.chain([first], records),
                                                                     chunk_rows or CHUNK_ROWS))
     ignored = [label for label in header if label and label.strip().casefold() not in LAYOUT]

@@ -51,6 +51,7 @@ class ImportSummary:
     data_version: int | None = None
     version_id: int | None = None  # the version history's record (store/history.py)
     seconds: dict = field(default_factory=dict)  # per step, for the summary line and the benchmark
+    ignored_columns: list = field(default_factory=list)  # header cells that are none of the format's columns
 
 
 def import_boundaries(session_factory, config, preset="ncdd2014", level=None, file=None, overrides=None):
@@ -114,6 +115,7 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
         origin = BatchSource(str(path), source_format, file_sha256(path), is_sample=None)
         summary, clock = _import_chunks(session, config, chunks, origin, skip_invalid, progress=progress,
                                         user_name=user_name)
+    summary.ignored_columns = list(chunks.attrs.get("ignored_columns", []))
     clock.lap("statistics")  # includes the commit
     return summary
 
@@ -143,7 +145,7 @@ def import_sample(session_factory, config, n_projects, seed, output=None, progre
     with session_factory() as session:
         communes = tables.load_areas(session, "commune")
     if communes.empty:
-        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first", "no_boundaries")
     villages = gazetteer.read_gazetteer(config["MAPSERVICE_DATA_DIR"], "village")
     raw = sample.generate_sample(communes, villages, n_projects, seed=seed)
     if output:
@@ -196,7 +198,7 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                           parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
     if not book.communes:
-        raise SourceError("no communes are stored; run `mapservice import-boundaries` first")
+        raise SourceError("no communes are stored; run `mapservice import-boundaries` first", "no_boundaries")
     communes = prepare_communes(tables.load_areas(session, "commune"))
     tracker = version_history.Tracker(session, session.scalars(sa.select(Project.project_id).where(
         Project.is_sample.is_(True))) if replace_sample else ())

@@ -36,7 +36,7 @@ def detect_format(path):
     if suffix == ".csv":
         return "pid" if PID_MARKERS <= _csv_header_names(path) else "template"
     raise SourceError(f'{path}: cannot tell the format of a "{path.suffix}" file; expected .csv, .xlsx or .json, '
-                      f"or name the format: {', '.join(FORMATS)}")
+                      f"or name the format: {', '.join(FORMATS)}", "file_type")
 
 
 def _csv_header_names(path):

@@ -50,12 +50,13 @@ def batched(items, size):
 def check_file(path, max_bytes):
     """Refuse a missing, empty or oversized file before reading any of it; return its size."""
     if not path.is_file():
-        raise SourceError(f"{path}: file not found")
+        raise SourceError(f"{path}: file not found", "not_found")
     size = path.stat().st_size
     if size == 0:
-        raise SourceError(f"{path}: the file is empty")
+        raise SourceError(f"{path}: the file is empty", "empty_file")
     if size > max_bytes:
-        raise SourceError(f"{path}: {size} bytes is larger than MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes})")
+        raise SourceError(f"{path}: {size} bytes is larger than MAPSERVICE_MAX_IMPORT_BYTES ({max_bytes})", "too_large",
+                          size=size, limit=max_bytes)
     return size
 
 
@@ -77,7 +78,7 @@ def check_utf8(path):
             if offset == 0:
                 if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                     raise SourceError(f"{path}: the file is UTF-16 encoded (it starts with a UTF-16 byte-order "
-                                      f"mark); {save_hint}")
+                                      f"mark); {save_hint}", "utf16")
                 text_start = len(codecs.BOM_UTF8) if block.startswith(codecs.BOM_UTF8) else 0
             else:
                 text_start = 0
@@ -92,14 +93,14 @@ def check_utf8(path):
             offset += len(block)
     if nul:
         raise SourceError(f"{path}: NUL byte at byte offset {nul[0]} (line {nul[1]}); "
-                          f"the file looks UTF-16 encoded; {save_hint}")
+                          f"the file looks UTF-16 encoded; {save_hint}", "utf16")
     if undecodable is None:
         undecodable = _undecodable(decoder, b"", 0, offset, newlines, final=True)
     if undecodable:
         at, byte, line = undecodable
         raise SourceError(f"{path}: not UTF-8: byte 0x{byte:02x} at byte offset {at} "
                           f"(line {line}) cannot be decoded (a legacy encoding such as "
-                          f"Windows-1252?); {save_hint}")
+                          f"Windows-1252?); {save_hint}", "not_utf8", line=line)
 
 
 def _undecodable(decoder, block, text_start, offset, newlines, final):
@@ -154,7 +155,7 @@ def _csv_rows(path, delimiter):
                 yield start, values
                 start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
         except csv.Error as exc:
-            raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})") from None
+            raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})", "csv_unreadable", line=start) from None
 
 
 def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):
@@ -201,7 +202,8 @@ def _open_workbook(path, data_only):
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx") from None
+        raise SourceError(f"{path}: not a readable XLSX workbook ({exc}); save it again from Excel as .xlsx",
+                          "xlsx_unreadable") from None
 
 
 def _check_formulas(path, sheet, number, values, written, header):
@@ -211,7 +213,9 @@ def _check_formulas(path, sheet, number, values, written, header):
             column = cell(header or (), index) or f"column {index + 1}"
             raise SourceError(f'{path}: sheet "{sheet}", cell {get_column_letter(index + 1)}{number} ({column}) '
                               f'holds the formula {formula} without a saved value; open the file in Excel or '
-                              "LibreOffice and save it again (values are computed on saving), or paste the values")
+                              "LibreOffice and save it again (values are computed on saving), or paste the values",
+                              "formula_without_value", sheet=sheet, cell=f"{get_column_letter(index + 1)}{number}",
+                              column=column, formula=formula)
 
 
 def _pick_sheet(path, book, sheet, preferred):
@@ -220,7 +224,8 @@ def _pick_sheet(path, book, sheet, preferred):
     if sheet is not None:
         if sheet.strip().casefold() not in by_name:
             raise SourceError(f'{path}: no sheet named "{sheet}"; the workbook has '
-                              + ", ".join(f'"{name}"' for name in book.sheetnames))
+                              + ", ".join(f'"{name}"' for name in book.sheetnames), "no_such_sheet", sheet=sheet,
+                              sheets=", ".join(book.sheetnames))
         return book[by_name[sheet.strip().casefold()]]
     if preferred in by_name:
         return book[by_name[preferred]]
@@ -239,10 +244,10 @@ def split_header_rows(path, rows, where):
     rows = ((line, cells) for line, cells in rows if any(value is not None for value in cells))
     first = next(rows, None)
     if first is None:
-        raise SourceError(f"{path}: {where} is empty")
+        raise SourceError(f"{path}: {where} is empty", "no_rows")
     second = next(rows, None)
     if second is None:
-        raise SourceError(f"{path}: {where} has a header row but no data rows")
+        raise SourceError(f"{path}: {where} has a header row but no data rows", "header_only")
     return [value or "" for value in first[1]], itertools.chain([second], rows)
 
 

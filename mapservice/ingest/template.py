@@ -110,7 +110,8 @@ def read_template_chunks(path, max_bytes, sheet=None, chunk_rows=None):
     elif suffix == ".xlsx":
         header, rows = iter_xlsx_table(path, max_bytes, sheet)
     else:
-        raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file')
+        raise SourceError(f'{path}: unsupported file type "{path.suffix}"; the template is a .csv or .xlsx file',
+                          "file_type")
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
     frames = (_frame_of_rows(part, positions, columns) for part in batched(rows, chunk_rows or CHUNK_ROWS))
@@ -173,7 +174,7 @@ def header_positions(path, header, columns):
             continue
         if name in positions:
             raise SourceError(f'{path}: the columns "{header[positions[name]]}" and "{label}" both mean {name}; '
-                              "keep one of them")
+                              "keep one of them", "same_column_twice", first=header[positions[name]], second=label)
         positions[name] = index
     return positions, ignored
 
@@ -183,4 +184,6 @@ def missing_columns_error(path, missing, header):
     found = ", ".join(f'"{label}"' for label in header if label) or "no column names"
     lost = any(QUESTION_MARKS.search(label or "") for label in header)
     advice = f'; the Khmer letters of the header were replaced by "?": {SAVE_AS_UTF8}' if lost else ""
-    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}{advice}")
+    return SourceError(f"{path}: missing column(s) {'; '.join(missing)}; the header has {found}{advice}",
+                       "missing_columns_damaged" if lost else "missing_columns", missing="; ".join(missing),
+                       found=found)

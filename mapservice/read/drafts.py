@@ -50,7 +50,7 @@ def draft_report(session, draft_id):
         lines.setdefault(item["line"], {"line": item["line"], "project_id": item.get("project_id"), "reasons": []})
         lines[item["line"]]["reasons"].append({k: item.get(k) for k in ("column", "code", "params", "reason")})
     return {**draft_summary(draft), "columns": report.get("columns", []), "join_status": report.get("join_status", {}),
-            "rejected": [lines[line] for line in sorted(lines)]}
+            "ignored_columns": report.get("ignored_columns", []), "rejected": [lines[line] for line in sorted(lines)]}
 
 
 def _area_names(session, codes):

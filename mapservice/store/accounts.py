@@ -90,7 +90,12 @@ class AuditEvent(Base):
 
 
 class AccountError(ValueError):
-    """A user that cannot be created or changed as asked; the message says why."""
+    """A user that cannot be created or changed as asked; the message says why (English, for the CLI), ``code``
+    and ``params`` let a page say it in its language, ``field`` is the form field at fault."""
+
+    def __init__(self, message, code, field="name", **params):
+        self.code, self.field, self.params = code, field, params
+        super().__init__(message)
 
 
 class LoginRefused(Exception):
@@ -116,14 +121,16 @@ def check_areas(session, role, areas):
     if role == "admin":
         return []
     if not codes:
-        raise AccountError("an editor needs at least one area (--area, a province or district code)")
+        raise AccountError("an editor needs at least one area (--area, a province or district code)", "no_area", "areas")
     wrong = [code for code in codes if not code.isdigit() or len(code) not in SCOPE_LEVELS]
     if wrong:
-        raise AccountError(f"area {', '.join(wrong)} is not a province (2 digits) or district (4 digits) code")
+        raise AccountError(f"area {', '.join(wrong)} is not a province (2 digits) or district (4 digits) code",
+                           "area_not_a_code", "areas", areas=", ".join(wrong))
     stored = set(session.scalars(sa.select(AdminArea.code).where(AdminArea.code.in_(codes))))
     missing = [code for code in codes if code not in stored]
     if missing:
-        raise AccountError(f"area {', '.join(missing)} is not a stored province or district")
+        raise AccountError(f"area {', '.join(missing)} is not a stored province or district", "area_not_stored", "areas",
+                           areas=", ".join(missing))
     return codes
 
 
@@ -131,17 +138,18 @@ def create_user(session, name, role, areas, password=None):
     """Add a user; returns (user, the generated password or None when ``password`` was given)."""
     name = (name or "").strip()
     if not NAME_PATTERN.fullmatch(name):
-        raise AccountError(f'user name "{name}" must be 2 to 64 letters, digits or . _ @ -')
+        raise AccountError(f'user name "{name}" must be 2 to 64 letters, digits or . _ @ -', "bad_name", name=name)
     if role not in ROLES:
-        raise AccountError(f'role "{role}" is not one of {", ".join(ROLES)}')
+        raise AccountError(f'role "{role}" is not one of {", ".join(ROLES)}', "bad_role", "role", role=role)
     if session.scalar(sa.select(User.id).where(User.name == name)) is not None:
-        raise AccountError(f'user "{name}" already exists')
+        raise AccountError(f'user "{name}" already exists', "name_taken", name=name)
     codes = check_areas(session, role, areas)
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "short_password",
+                           "password", length=MIN_PASSWORD_LENGTH)
     user = User(name=name, role=role, areas=codes, password_hash=_hasher.hash(password), disabled=False,
                 created_at=utcnow())
     session.add(user)
@@ -152,7 +160,7 @@ def create_user(session, name, role, areas, password=None):
 def get_user(session, name):
     user = session.scalar(sa.select(User).where(User.name == name))
     if user is None:
-        raise AccountError(f'there is no user "{name}"')
+        raise AccountError(f'there is no user "{name}"', "no_such_user", name=name)
     return user
 
 
@@ -219,7 +227,8 @@ def authenticate(session, name, password, client):
 
 def set_password(session, name, password):
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "short_password",
+                           "password", length=MIN_PASSWORD_LENGTH)
     user = get_user(session, name)
     user.password_hash = _hasher.hash(password)
     session.flush()

@@ -189,7 +189,8 @@ def upload():
             draft_id = drafts.create_draft(write_sessions(), current_app.config, path, current_user.user, original,
                                            mode=form.mode.data, client=client_of_request())
         except SourceError as exc:
-            return index_page(form, gettext("The file cannot be read: %(reason)s", reason=exc), 400)
+            return index_page(form, gettext("The file cannot be read: %(reason)s",
+                                            reason=reasons.file_error(exc, auth.size_text)), 400)
         except drafts.DraftError as exc:
             return index_page(form, refusal(exc), exc.status)
     return auth.back_here("admin.draft", draft_id=draft_id)

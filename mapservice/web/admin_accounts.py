@@ -23,6 +23,23 @@ ACTION_NAMES = {
     "discard": lazy_gettext("draft discarded"), "rollback": lazy_gettext("back to an earlier version"),
     "rollback_refused": lazy_gettext("going back refused"),
 }
+ACCOUNT_ERRORS = {  # store/accounts.AccountError codes, in the page's language
+    "no_area": lazy_gettext("An editor needs at least one area: a province code (2 digits) or a district code "
+                            "(4 digits)."),
+    "area_not_a_code": lazy_gettext("%(areas)s: not a province code (2 digits) or a district code (4 digits)."),
+    "area_not_stored": lazy_gettext("%(areas)s: no such province or district is stored."),
+    "bad_name": lazy_gettext("A user name has 2 to 64 letters, digits or . _ @ - (no spaces)."),
+    "bad_role": lazy_gettext("Choose a role from the list."),
+    "name_taken": lazy_gettext("There is already an account with this name."),
+    "short_password": lazy_gettext("A password has at least %(length)s characters."),
+    "no_such_user": lazy_gettext("There is no such account."),
+}
+
+
+def account_error(exc):
+    """An AccountError in the request's language (its English message when its code has no sentence here)."""
+    text = ACCOUNT_ERRORS.get(exc.code)
+    return str(text) % exc.params if text is not None else str(exc)
 
 
 @blueprint.get("/audit")
@@ -51,7 +68,7 @@ def add_user():
         user, password = accounts.create_user(g.session, form.name.data, form.role.data, areas)
     except accounts.AccountError as exc:
         g.session.rollback()
-        form.name.errors.append(str(exc))
+        getattr(form, exc.field, form.name).errors.append(account_error(exc))
         return render_template("admin/users.html", accounts=accounts.list_users(g.session), form=form), 400
     accounts.audit(g.session, current_user.name, client_of_request(), "user_added",
                    {"name": user.name, "role": user.role, "areas": user.areas})
@@ -69,7 +86,7 @@ def disable_user(name):
     try:
         accounts.disable_user(g.session, name)
     except accounts.AccountError as exc:
-        abort(404, str(exc))
+        abort(404, account_error(exc))
     accounts.audit(g.session, current_user.name, client_of_request(), "user_disabled", {"name": name})
     g.session.commit()
     flash(Markup(gettext("The account %(name)s is disabled.")) % {  # the name as written, never translated

@@ -6,12 +6,16 @@ from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
+# WTForms has no Khmer messages of its own: every validator is given the form's sentence
+REQUIRED = lazy_gettext("Fill in this field.")
+AT_MOST = lazy_gettext("At most %(max)s characters.")
+BETWEEN = lazy_gettext("Between %(min)s and %(max)s characters.")
 
 
 class LoginForm(FlaskForm):
-    name = StringField(lazy_gettext("User name"), validators=[DataRequired(), Length(max=64)],
+    name = StringField(lazy_gettext("User name"), validators=[DataRequired(REQUIRED), Length(max=64, message=AT_MOST)],
                        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()],
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(REQUIRED)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -27,7 +31,7 @@ class ActionForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField(lazy_gettext("User name"), validators=[DataRequired(), Length(min=2, max=64)],
+    name = StringField(lazy_gettext("User name"), validators=[DataRequired(REQUIRED), Length(min=2, max=64, message=BETWEEN)],
                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
     role = SelectField(lazy_gettext("Role"), choices=[("editor", lazy_gettext("Editor (areas below only)")),
                                                       ("admin", lazy_gettext("Administrator (everything)"))])

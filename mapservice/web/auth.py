@@ -34,7 +34,9 @@ SECRET_KEY_FILE = PROJECT_ROOT / "var" / "secret-key"
 MULTIPART_ALLOWANCE = 64 * 1024  # the form's other fields and the multipart framing around the file
 csrf = CSRFProtect()
 login_manager = LoginManager()
-OPEN_VIEWS = {"admin.login"}  # the only page of /admin without a session
+# the pages of /admin without a session: signing in, and the manual (it holds no data and no action, and says how
+# to sign in)
+OPEN_VIEWS = {"admin.login", "admin.manual"}
 
 
 class Publisher(UserMixin):

@@ -43,8 +43,70 @@ REASON_TEXTS = {
                                  "saved. Save the file again as %(utf8)s and upload it again."),
     "out_of_scope": lazy_gettext("Project %(value)s is in %(area)s, outside the areas of your account (%(allowed)s)."),
 }
+SAVE_AS_UTF8 = lazy_gettext("Save it again as %(utf8)s (in Excel: %(excel_save)s; in LibreOffice: the character set "
+                            "%(libreoffice_charset)s) and upload it again.")
+FILE_TEXTS = {  # why a whole file cannot be read, by ingest's SourceError codes
+    "not_found": lazy_gettext("The file did not arrive. Choose it again and upload it."),
+    "empty_file": lazy_gettext("The file is empty."),
+    "no_rows": lazy_gettext("The file holds no rows."),
+    "header_only": lazy_gettext("The file has a header row but no project rows."),
+    "too_large": lazy_gettext("The file is larger than this service accepts (%(size)s); nothing was read. Split the "
+                              "file, or save it without unused rows and columns."),
+    "xlsx_too_large": lazy_gettext("The workbook unpacks to more than this service accepts (%(size)s); nothing was "
+                                   "read. Split the file, or save it as CSV %(utf8)s."),
+    "utf16": lazy_gettext("The file is saved as %(utf16)s text, not %(utf8)s. %(save)s"),
+    "not_utf8": lazy_gettext("Line %(line)s of the file is not %(utf8)s text: the file was saved in another "
+                             "encoding (such as %(legacy)s). %(save)s"),
+    "csv_unreadable": lazy_gettext("Line %(line)s cannot be read as CSV: a quotation mark is left open, or the file "
+                                   "was cut short. Save the file again from the spreadsheet and upload it again."),
+    "xlsx_unreadable": lazy_gettext("The file is not a workbook that can be read. Open it in Excel or LibreOffice "
+                                    "and save it again as XLSX."),
+    "formula_without_value": lazy_gettext("Cell %(cell)s of the sheet “%(sheet)s” (%(column)s) holds the formula "
+                                          "%(formula)s without its value. Open the file in Excel or LibreOffice and "
+                                          "save it again, or paste the values in place of the formulas."),
+    "no_such_sheet": lazy_gettext("The workbook has no sheet named “%(sheet)s”; its sheets are: %(sheets)s."),
+    "cell_too_long": lazy_gettext("Line %(line)s, column “%(column)s”: a cell of %(length)s characters, more than "
+                                  "a spreadsheet can hold (%(limit)s). The file is damaged, or the column is not "
+                                  "one of the template's."),
+    "not_json": lazy_gettext("The file is not valid JSON (line %(line)s, column %(column)s). Export it again from "
+                             "the program that made it."),
+    "json_too_deep": lazy_gettext("The JSON file is nested more than %(limit)s levels deep, and an OC4IDS package "
+                                  "about 6: it is not an OC4IDS file."),
+    "not_oc4ids": lazy_gettext("The JSON file is not an OC4IDS project package: it must hold a list of projects "
+                               "(%(projects_key)s)."),
+    "project_not_object": lazy_gettext("Project %(number)s of the JSON file is not a project (a JSON object)."),
+    "no_projects": lazy_gettext("The OC4IDS package holds no projects."),
+    "file_type": lazy_gettext("The file is not a CSV, XLSX or JSON file."),
+    "same_column_twice": lazy_gettext("The columns “%(first)s” and “%(second)s” mean the same thing; keep one of "
+                                      "them."),
+    "missing_columns": lazy_gettext("Columns are missing: %(missing)s. The file's header has %(found)s. Start from "
+                                    "the project template (see the manual)."),
+    "missing_columns_damaged": lazy_gettext("The Khmer letters of the header were replaced by “?” when the file was "
+                                            "saved, so its columns cannot be recognised. %(save)s"),
+    "pid_needs_year": lazy_gettext("A PID report needs the fiscal year it covers."),
+    "pid_no_rows": lazy_gettext("The PID report holds no project rows (a project row has an empty %(area_name)s, "
+                                "below its commune's row)."),
+    "no_boundaries": lazy_gettext("No boundaries are stored yet: an administrator must import them first."),
+}
 # what a file must hold literally, whatever the reader's language
-WRITTEN = {"yes": "yes", "no": "no", "khr": "KHR", "utf8": "UTF-8", "http": "http://", "https": "https://"}
+WRITTEN = {"yes": "yes", "no": "no", "khr": "KHR", "utf8": "UTF-8", "http": "http://", "https": "https://",
+           "utf16": "UTF-16", "legacy": "Windows-1252", "excel_save": "“Save as” > “CSV UTF-8”",
+           "libreoffice_charset": "“Unicode (UTF-8)”", "projects_key": "“projects”", "area_name": "area_name"}
+
+
+def file_error(exc, size_text):
+    """Why a whole file cannot be read (an ingest SourceError) in the request's language: the sentence of its code,
+    the file's values as written; its English message when the code has none. ``size_text``: a limit in words."""
+    template = FILE_TEXTS.get(exc.code)
+    if template is None:
+        return str(exc)
+    params = {**WRITTEN, "save": str(SAVE_AS_UTF8) % WRITTEN, **exc.params}
+    if exc.code in ("too_large", "xlsx_too_large"):
+        params["size"] = size_text(params["limit"])
+    try:
+        return str(template) % params
+    except (KeyError, ValueError):
+        return str(exc)
 
 
 def missing_codes():

@@ -4,9 +4,15 @@ column), discards it, uploads a good one (the preview map marks the conflict), p
 the public map and in /api/v1/projects, corrects it, and rolls the data back. The Khmer run checks that the admin
 pages show no Latin words outside tests/khmer_chrome.py's allow-list.
 
-The screenshots of the manual (/admin/help) are taken here: SpatiaLite in Khmer writes static/manual/km/*.png,
-PostGIS in English static/manual/en/*.png (committed; the manual shows them)."""
+The screenshots of the manual (/admin/help) are taken here: SpatiaLite in Khmer, PostGIS in English. A run writes
+them into its temporary folder (and checks each is an 800 x 600 PNG), so the checkout stays as committed; with
+MAPSERVICE_UPDATE_MANUAL=1 it writes static/manual/km/*.png and static/manual/en/*.png, the files the manual shows
+(commit them after looking at them):
+
+    MAPSERVICE_UPDATE_MANUAL=1 scripts/test.sh tests/browser/test_admin_flow.py"""
 import json
+import os
+import struct
 import time
 import urllib.error
 import urllib.request
@@ -111,9 +117,12 @@ class Officer:
         if selector:
             self.page.locator(selector).first.scroll_into_view_if_needed()
             self.page.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'start'}})")
-        target = MANUAL / self.lang / f"{name}.png"
+        folder = MANUAL if os.environ.get("MAPSERVICE_UPDATE_MANUAL") == "1" else self.site["tmp"] / "manual"
+        target = folder / self.lang / f"{name}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(target))
+        head = target.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (800, 600), name
 
     def upload(self, content, name="ou-chrov-2016.csv"):
         path = self.site["tmp"] / name

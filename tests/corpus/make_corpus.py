@@ -146,6 +146,10 @@ CASES = {
     "xlsx-formula-with-value.xlsx": (xlsx_with_formula(cached=True), 0, ""),
     # a stated commune and a point in another commune: loaded, the stated commune keeps the money (join "conflict")
     "code-point-conflict.csv": (replaced("cs_fund,010501,,,", "cs_fund,010501,102.6051,13.4823,").encode(), 0, ""),
+    # a column that is none of the template's: loaded without it, and the import names it
+    "extra-column.csv": (replaced("Project ID,", "Contractor phone,Project ID,").replace("\nOC-", "\n012345678,OC-")
+                         .encode(), 0, 'columns not read (none of the layout\'s columns; check their names): '
+                                       '"Contractor phone"'),
     "xlsx-bomb.xlsx": (xlsx_bomb(), 2, "the workbook unpacks to 4"),
     "xlsx-not-a-zip.xlsx": (b"PK\x03\x04 this is not a workbook", 2, "not a readable XLSX workbook"),
     "json-deeply-nested.json": (nested_json(20_000).encode(), 2, "JSON nested too deeply (more than 64 levels)"),
