@@ -27,3 +27,26 @@ def test_the_official_094_example_imports_with_its_pounds_in_riel(db, tmp_path):
         "expenditure": 42100000 * gbp_2015, "original_currency": "GBP", "exchange_rate": gbp_2015}
     assert json.loads(project["original_amounts"]) == {"budget": 40000000, "contract_value": 29000000,
                                                        "expenditure": 42100000}
+
+
+def test_every_amount_gives_the_currency_and_two_currencies_in_one_project_are_refused(db, tmp_path):
+    from mapservice.ingest.oc4ids import project_record
+    from mapservice.ingest.pipelines import ImportRefused
+    from mapservice.ingest.reasons import structured
+
+    package = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    [project] = package["projects"]
+    project["locations"] = [{"id": "1", "gazetteer": {"scheme": "KH-NCDD", "identifiers": ["010501"]}}]
+    assert project_record(project)["currency"] == "GBP"
+    no_budget = {k: v for k, v in project.items() if k != "budget"}  # the final value alone says pounds
+    assert project_record(no_budget)["currency"] == "GBP" and project_record(no_budget)["expenditure"] == "42100000"
+    project["completion"]["finalValue"]["currency"] = "USD"
+    assert project_record(project)["currency"] == "GBP+USD"
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(package), encoding="utf-8")
+    try:
+        import_projects(db.sessions, db.config, path)
+    except ImportRefused as refused:
+        reasons = [structured(item) for item in refused.rejected]
+    assert [(r["column"], r["code"], r["params"]["value"]) for r in reasons] == [("currency", "mixed_currencies", "GBP+USD")]
+    assert db.scalar("SELECT count(*) FROM project") == 0

@@ -36,6 +36,8 @@ BAD = [
     {"project_id": "P3", "title_en": "x", "sector": "rural_road", "fiscal_year": "2016", "lon": "13.5", "lat": "103"},
     {"project_id": "R", "title_en": "x", "sector": "rural_road", "fiscal_year": "2016", "commune_code": "010501",
      "currency": "XYZ"},
+    {"project_id": "R2", "title_en": "x", "sector": "rural_road", "fiscal_year": "2016", "commune_code": "010501",
+     "currency": "KHR+USD"},
     {"project_id": "Z", "title_km": "\ufffd\ufffd", "sector": "rural_road", "fiscal_year": "2016",
      "commune_code": "010501"},
 ]

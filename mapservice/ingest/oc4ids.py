@@ -20,7 +20,7 @@ period.startDate / period.endDate                           planned_start / plan
 implementationPeriod.startDate / endDate                    actual_start / actual_end
 completion.endDate (when implementationPeriod.endDate
 is absent)                                                  actual_end
-budget.amount.amount / budget.amount.currency               budget / currency
+budget.amount.amount                                        budget
 budget.budgetBreakdowns[].budgetBreakdown[], the first
 item whose sourceParty.name contains "Commune/Sangkat
 Fund": amount.amount                                        cs_fund
@@ -39,6 +39,8 @@ documents[] with documentType "environmentalImpact": url    eia_document_url
 locations[] with gazetteer.scheme "KH-NCDD":
 gazetteer.identifiers[0]                                    commune_code
 locations[] with a Point geometry: coordinates [lon, lat]   lon, lat
+the currency of each of the amounts above                   currency (one for all of them;
+                                                            two or more are refused)
 ==========================================================  ==================================
 
 OC4IDS codes without a counterpart in our vocabulary (SECTORS_FROM_OC4IDS, STATUSES_FROM_OC4IDS: the tables
@@ -138,7 +140,21 @@ def project_record(project):
     }
     if record["expenditure"] is None:
         record["expenditure"] = _get(_first_process(project), "summary", "finalValue", "amount")
+    record["currency"] = _currency(project)
     return {name: cell_text(record[name]) for name in OUTPUT_COLUMNS}
+
+
+def _currency(project):
+    """The currency of every amount the record takes (budget, its sources, final and contract values): one
+    currency, or several joined by "+" (validation refuses those: one row has one currency), or None (riel)."""
+    summary = _get(_first_process(project), "summary")
+    values = [_get(project, "budget", "amount"), _get(project, "completion", "finalValue"), _get(summary, "finalValue"),
+              _get(summary, "contractValue")]
+    values += [_get(item, "amount") for group in _list(_get(project, "budget", "budgetBreakdowns"))
+               for item in _list(_get(group, "budgetBreakdown"))]
+    found = {str(value["currency"]).strip().upper() for value in values
+             if isinstance(value, dict) and value.get("amount") is not None and value.get("currency")}
+    return "+".join(sorted(found)) or None
 
 
 def _identity(project):
@@ -198,7 +214,6 @@ def _money(project):
                   for item in _list(_get(group, "budgetBreakdown"))]
     return {
         "budget": _get(project, "budget", "amount", "amount"),
-        "currency": _get(project, "budget", "amount", "currency"),
         "cs_fund": _source_amount(breakdowns, ("commune/sangkat fund",)),
         "local_contribution": _source_amount(breakdowns, ("community", "local contribution")),
         "expenditure": _get(project, "completion", "finalValue", "amount"),

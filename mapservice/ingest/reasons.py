@@ -42,6 +42,9 @@ REASON_CODES = {
     "lon_lat_together": (r"^lon and lat must be given together", "lon and lat must be given together"),
     "outside_cambodia": (r"^point \((?P<value>.*)\) is outside Cambodia",
                          "point ({value}) is outside Cambodia; check that lon and lat are not swapped"),
+    "mixed_currencies": (r'^currency was "(?P<value>.*)": the amounts of one project are in more than one currency',
+                         ('currency was "{value}": the amounts of one project are in more than one currency; give '
+                          "them all in one (riel, or one currency with a rate)")),
     "unknown_currency": (r'^currency was "(?P<value>.*)"; expected KHR',
                          'currency was "{value}"; expected KHR, or a currency with an exchange rate for the fiscal year'),
     "damaged_text": (r'^(?P<column>\w+) was "(?P<value>.*)": (?:it holds|Khmer letters read|the Khmer letters were)',

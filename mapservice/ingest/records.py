@@ -283,6 +283,10 @@ def _amounts_in_riel(frame, out, book, errors):
     year = out["fiscal_year"]
     known = currency.eq("KHR") | pd.Series([year_ in book.rates.get(code, {}) for code, year_ in zip(currency, year)],
                                            index=currency.index, dtype=bool)
+    mixed = currency.str.contains("+", regex=False)
+    errors.add(mixed, "currency", lambda v: f'currency was "{v}": the amounts of one project are in more than one '
+               "currency; give them all in one (riel, or one currency with a rate)")
+    known = known | mixed  # refused once, for being mixed
     errors.add(~known & year.notna(), "currency", lambda v: f'currency was "{v}"; expected KHR, or a currency '
                f"with a rate for the project's fiscal year in {RATES_SETTING} (rates for: "
                f"{', '.join(f'{c} {rate_text(book.rates, c)}' for c in book.rates) or 'none'})")

@@ -37,6 +37,8 @@ REASON_TEXTS = {
     "lon_lat_together": lazy_gettext("Write both the longitude and the latitude of the point, or neither."),
     "outside_cambodia": lazy_gettext("The point (%(value)s) is outside Cambodia: check that longitude and latitude "
                                      "are not swapped."),
+    "mixed_currencies": lazy_gettext("The project's amounts are in more than one currency (%(value)s). Give them all "
+                                     "in one: riel (%(khr)s), or one currency with an exchange rate."),
     "unknown_currency": lazy_gettext("The currency “%(value)s” has no exchange rate for the project's year: use "
                                      "riel (%(khr)s) or ask ODC to add the rate."),
     "damaged_text": lazy_gettext("%(column)s is “%(value)s”: the Khmer letters were damaged when the file was "
