@@ -93,10 +93,10 @@ def test_out_of_scope_upload_is_403_naming_the_areas(api, db):
 
 def test_a_stale_draft_is_409_and_discard(api, db):
     first = upload(api, "ouchrov", rows("A1,Road,ផ្លូវ,rural_road,2016,1000,010501")).get_json()["draft"]["id"]
-    second = upload(api, "odc", rows("M1,Road,ផ្លូវ,rural_road,2016,1000,010201")).get_json()["draft"]["id"]
+    second = upload(api, "odc", rows("A2,Road,ផ្លូវ,rural_road,2016,1000,010502")).get_json()["draft"]["id"]
     assert api.post(f"/api/v1/admin/uploads/{second}/publish", headers=auth(api, "odc")).status_code == 200
     stale = api.post(f"/api/v1/admin/uploads/{first}/publish", headers=auth(api, "ouchrov"))
-    assert stale.status_code == 409 and "changed since draft" in stale.get_json()["error"]
+    assert stale.status_code == 409 and "districts since draft" in stale.get_json()["error"]
     assert db.scalar("SELECT count(*) FROM project") == 1
     discarded = api.post(f"/api/v1/admin/uploads/{first}/discard", headers=auth(api, "ouchrov"))
     assert discarded.status_code == 200 and discarded.get_json()["draft"]["status"] == "discarded"

@@ -162,6 +162,21 @@ def test_publish_is_visible_through_the_api_and_a_stale_draft_is_refused(db, tmp
     assert latest["source_file"] == "a.csv" and latest["counts"]["added"] == 1 and latest["detail"]["draft_id"] == first
 
 
+def test_a_draft_is_stale_only_when_its_projects_or_districts_changed(db, tmp_path):
+    editor, other, admin = users(db)
+    mine = drafts.create_draft(db.sessions, db.config, write_csv(tmp_path / "a.csv", [project("A1")]), editor, "a.csv")
+    publish_csv(db, tmp_path, [project("M1", commune="010201")], other, "malai.csv")  # another district: 0102
+    drafts.publish_draft(db.sessions, db.config, mine, editor)  # still what it was checked as
+    again = drafts.create_draft(db.sessions, db.config, write_csv(tmp_path / "b.csv", [project("A1", budget="5")]),
+                                editor, "b.csv")
+    import_records(db.sessions, db.config, pd.DataFrame([{"line": 2, **project("A9", commune="010502")}]), "cli.csv",
+                   "template", "0" * 64)  # a CLI import of another project of district 0105
+    with pytest.raises(drafts.DraftStale) as stale:
+        drafts.publish_draft(db.sessions, db.config, again, editor)
+    with db.sessions() as session:
+        assert stale.value.detail["version"] == draft_queries.versions(session)[0]["id"]
+
+
 def test_cli_imports_are_versions_too(db, tmp_path):
     summary = import_projects(db.sessions, db.config, write_csv(tmp_path / "cli.csv", [project("A1")]))
     with db.sessions() as session:

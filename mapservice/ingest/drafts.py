@@ -121,7 +121,8 @@ def _store_draft(session, user, kind, source_file, source_format, sha256, raw_co
     check_scope(user, _areas_of(rows, stored.values()))
     report = {"rows_read": rows_read, "rows_valid": len(rows), "rows_rejected": len({r["line"] for r in rejected}),
               "rejected": rejected, "columns": raw_columns, "join_status": join_status, "mode": mode,
-              "ignored_columns": list(ignored_columns)}
+              "ignored_columns": list(ignored_columns),
+              "stored_districts": sorted({r["district_code"] for r in stored.values() if r.get("district_code")})}
     draft = Draft(owner=user.name, created_at=utcnow(), kind=kind, source_file=source_file,
                   source_format=source_format, sha256=sha256, base_version=tables.data_version(session),
                   status="draft", report=report, rows=rows)
@@ -244,16 +245,11 @@ def publish_draft(session_factory, config, draft_id, user, client=None, skip_inv
     try:
         with _lock(session_factory, config), session_factory.begin() as session:
             draft = _open_draft(session, draft_id, user)
-            now_version = tables.data_version(session)
-            if now_version != draft.base_version:
-                raise DraftStale(f"the published data changed since draft {draft_id} was checked (data version "
-                                 f"{draft.base_version}, now {now_version}); upload the file again",
-                                 checked_on=draft.base_version, published=now_version)
-            report = draft.report
+            rows, report = draft.rows, draft.report
+            _check_fresh(session, draft)
             if report["rows_rejected"] and not skip_invalid:
                 raise DraftInvalid(f"draft {draft_id} has {report['rows_rejected']} invalid row(s); correct the file "
                                    "and upload it again, or publish the valid rows only", rejected=report["rows_rejected"])
-            rows = draft.rows
             gone = history.others_of_district_years(session, rows, report.get("mode", "merge"))
             tracker = history.Tracker(session, [r["project_id"] for r in rows] + gone)
             check_scope(user, _areas_of(rows, tracker.before.values()))
@@ -281,6 +277,21 @@ def publish_draft(session_factory, config, draft_id, user, client=None, skip_inv
     except (NotAllowed, DraftStale) as exc:
         _refused(session_factory, user, client, "publish_refused", exc, {"draft": draft_id})
         raise
+
+
+def _check_fresh(session, draft):
+    """Refuse (DraftStale, 409) a draft that a version published since it was checked has overtaken: one that
+    changed its projects, or projects of its districts (also those of the stored projects it replaces), or the
+    boundaries. Another district's publication leaves it as it was checked."""
+    rows = draft.rows or []
+    districts = {r.get("district_code") for r in rows} | set(draft.report.get("stored_districts", []))
+    conflict = history.conflicting_version(session, draft.base_version, [r["project_id"] for r in rows],
+                                           {d for d in districts if d})
+    if conflict:
+        version, now = conflict
+        raise DraftStale(f"version {version} changed the published data of this draft's projects or districts since "
+                         f"draft {draft.id} was checked (data version {draft.base_version}, now {now}); upload the "
+                         "file again", checked_on=draft.base_version, published=now, version=version)
 
 
 def discard_draft(session_factory, draft_id, user, client=None):

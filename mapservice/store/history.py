@@ -176,6 +176,25 @@ def budget_state_at(session, version_id):
     return {(code, year): lines for code, year, lines in session.execute(query)}  # the earliest change wins
 
 
+def conflicting_version(session, data_version, ids, districts):
+    """The first version after ``data_version`` that a draft checked then cannot be published over: one that
+    imported the boundaries (the draft was joined to others), or changed one of the projects ``ids`` or a project
+    in one of ``districts`` (its totals, and what a replace removes, were computed without it). None: no such
+    version, the draft is still what it was checked as. Returns (version id, its data version)."""
+    later = sa.select(VersionRecord.id, VersionRecord.data_version).where(VersionRecord.data_version > data_version)
+    found = list(session.execute(later.where(VersionRecord.action == "boundaries").order_by(VersionRecord.id).limit(1)))
+    changes = (sa.select(VersionRecord.id, VersionRecord.data_version)
+               .join(ProjectChange, ProjectChange.version_id == VersionRecord.id)
+               .where(VersionRecord.data_version > data_version).order_by(VersionRecord.id).limit(1))
+    districts = sorted(set(districts))
+    if districts:
+        found += session.execute(changes.where(ProjectChange.district_code.in_(districts)))
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), CHUNK):
+        found += session.execute(changes.where(ProjectChange.project_id.in_(ids[start:start + CHUNK])))
+    return tuple(min(found)) if found else None
+
+
 def boundary_versions_after(session, version_id):
     """The ids of the boundary imports recorded after ``version_id`` (a rollback does not cross them)."""
     return list(session.scalars(sa.select(VersionRecord.id).where(VersionRecord.id > version_id,
