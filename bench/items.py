@@ -99,6 +99,10 @@ def run(base_url, seconds):
                                       for i in range(150)])
         rows += [("projects year & province, one client: p50", alone[0], "ms"),
                  ("projects year & province, one client: p99", alone[1], "ms")]
+        alone = one_client(base_url, [f"/ogc/collections/projects/items?f=json&limit=100&year={2014 + i % 6}"
+                                      f"&province={PROVINCES[i % 25]}" for i in range(150)])  # 150 distinct: uncached
+        rows += [("OGC items year & province, one client: p50", alone[0], "ms"),
+                 ("OGC items year & province, one client: p99", alone[1], "ms")]
         result = wrk(base_url + "/ogc/collections/projects?f=json", seconds)
         rows += [("collection document: p50", result["p50"], "ms"), ("collection document: p99", result["p99"], "ms"),
                  ("collection document: requests/s", result["rps"], "req/s")]
