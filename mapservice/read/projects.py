@@ -108,16 +108,13 @@ def list_projects(session, filters, sort="project_id", limit=None, offset=0, aft
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def page_rows(session, conditions, order, limit, offset, *columns, counted=False):
+def page_rows(session, conditions, order, limit, offset, *columns):
     """``columns`` of one page of the projects matching ``conditions``, in ``order``. The page's ids are found first
     (on the indexes, reading no other column, however deep the offset), then only those rows are read and joined
-    to their area names: the database builds JSON for the rows it returns, not for every row it sorts.
-    ``counted``: each row ends with the number of projects matching ``conditions``, counted by a window over the
-    rows the page's query reads anyway (a bounding box's matches are all read to be sorted): no second scan."""
-    ids = [Project.project_id, *([sa.func.count().over().label("matched")] if counted else [])]
-    page = sa.select(*ids).where(*conditions).order_by(*order).offset(offset).limit(limit).subquery("page")
-    query = _with_names(sa.select(*columns, *([page.c.matched] if counted else [])).select_from(Project)
-                        .join(page, page.c.project_id == Project.project_id))
+    to their area names: the database builds JSON for the rows it returns, not for every row it sorts."""
+    page = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            .subquery("page"))
+    query = _with_names(sa.select(*columns).select_from(Project).join(page, page.c.project_id == Project.project_id))
     query = query.order_by(*order)
     return session.execute(query).all()
 
@@ -131,16 +128,14 @@ def records_json(session, filters, sort, limit, offset, after=None):
                      text)
 
 
-def features_json(session, conditions, order, limit, offset, fields=None, drop_nulls=False, counted=False):
+def features_json(session, conditions, order, limit, offset, fields=None, drop_nulls=False):
     """A page of projects as GeoJSON Feature parts built by the database: (id, properties JSON text, geometry
-    GeoJSON text or None[, the number matched when ``counted``]). ``fields``: the properties, in order (default:
-    the record without lon and lat)."""
+    GeoJSON text or None). ``fields``: the properties, in order (default: the record without lon and lat)."""
     dialect = sql_json.dialect_of(session)
     members = [(f, RECORD_COLUMNS[f]) for f in (fields or FEATURE_FIELDS)]
     properties = sql_json.object_text(dialect, members, drop_nulls)
     geometry = sql_json.point_text(dialect, Project.lon, Project.lat)
-    return page_rows(session, conditions, order, limit, offset, Project.project_id, properties, geometry,
-                     counted=counted)
+    return page_rows(session, conditions, order, limit, offset, Project.project_id, properties, geometry)
 
 
 def collection_text(session, filters, sort, limit, offset, after=None):
