@@ -7,7 +7,9 @@
   for the request (cold: year-filtered tiles, each URL asked once; warm: the same URLs again), p50/p99, bytes, and
   server CPU ms per cold tile;
 - downloads: the full files (prebuilt up to 200,000 projects) and a filtered one (year and province, built for
-  the request) in each format: ms and bytes.
+  the request) in each format: ms and bytes;
+- with ``--files``: the same precomputed file served by nginx, through the public front and by the app alone
+  (bench/scale_files.py).
 
     .venv/bin/python bench/scale.py                                    # PostGIS and SpatiaLite, 50k and 1M
     .venv/bin/python bench/scale.py --backends postgis --sizes 50000 --seconds 5
@@ -29,7 +31,6 @@ import time
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import api_load  # noqa: E402
 import items  # noqa: E402
 import scale_db  # noqa: E402
+import scale_files  # noqa: E402
 
 from mapservice.artefacts.build import build_artefacts  # noqa: E402
 from mapservice.artefacts.directory import CURRENT, MANIFEST  # noqa: E402
@@ -173,6 +175,8 @@ def measure(backend, size, args, workdir):
         rows += items.run(base, args.seconds)
         rows += measure_tiles(base, port, manifest, args)
         rows += measure_downloads(base, size)
+    if args.files:
+        rows += scale_files.measure(url, folder, manifest, args.seconds)
     return rows
 
 
@@ -231,6 +235,8 @@ def main():
     parser.add_argument("--backends", default="postgis,spatialite")
     parser.add_argument("--seconds", type=int, default=10, help="seconds of each wrk run")
     parser.add_argument("--tiles", type=int, default=60, help="project tiles at z6-z10 asked (prebuilt, cold, warm)")
+    parser.add_argument("--files", action="store_true", help="also the same precomputed file served by nginx, "
+                        "through the front and by the app alone (bench/scale_files.py; needs nginx)")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {git_commit()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} at the start")
