@@ -15,7 +15,7 @@
     .venv/bin/python bench/scale.py --backends postgis --sizes 50000 --seconds 5
 
 The databases and their artefact folders are built once (bench/scale_db.py: the 1M projects are the 50k SAMPLE
-repeated in SQL) and kept for the next run under ~/.cache/mapservice-bench (MAPSERVICE_BENCH_CACHE) and as PostGIS
+repeated in SQL) and kept for the next run under /var/tmp/mapservice-bench (MAPSERVICE_BENCH_CACHE) and as PostGIS
 databases ``mapservice_bench_scale_<n>`` (MAPSERVICE_BENCH_SCALE_PREFIX) on MAPSERVICE_BENCH_POSTGRES; a schema
 change rebuilds them. Needs `wrk`. The server is `mapservice serve` (2 workers x 4 threads) on 127.0.0.1, stopped at
 the end (also on error). CPU is counted from /proc: the gunicorn workers and the PostgreSQL backends they hold.
@@ -41,7 +41,7 @@ import items  # noqa: E402
 import scale_db  # noqa: E402
 import scale_files  # noqa: E402
 
-from mapservice.artefacts.build import build_artefacts  # noqa: E402
+from mapservice.artefacts.build import build_artefacts, database_identity  # noqa: E402
 from mapservice.artefacts.directory import CURRENT, MANIFEST  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
 from mapservice.store import tables  # noqa: E402
@@ -64,7 +64,7 @@ def ensure_artefacts(url, folder):
         version = tables.data_version(session)
     manifest = _manifest(folder)
     seconds = None
-    if manifest is None or manifest["data_version"] != version:
+    if manifest is None or (manifest["data_version"], manifest["database"]) != (version, database_identity(config)):
         started = time.perf_counter()
         report = build_artefacts(make_session_factory(engine), config)
         seconds = time.perf_counter() - started

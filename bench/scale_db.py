@@ -3,7 +3,7 @@ and larger sizes made from them in SQL (every project repeated under new ids ``<
 which takes a minute or two instead of an import's many minutes at 1M.
 
 A database is reused when its key matches: the size, the generator and the schema (the tables' columns). PostGIS:
-the database ``<prefix>_<n>`` on MAPSERVICE_BENCH_POSTGRES; SpatiaLite: ``<cache>/<prefix>_<n>.sqlite``. The key is
+the database ``<prefix>_<n>`` on MAPSERVICE_BENCH_POSTGRES; SpatiaLite: ``<cache>/<prefix>_<n>.sqlite`` (cache: /var/tmp/mapservice-bench, MAPSERVICE_BENCH_CACHE). The key is
 kept in a table ``bench_scale_key`` beside the app's tables (the app never reads it).
 
     .venv/bin/python bench/scale_db.py --sizes 50000,1000000 --backends postgis,spatialite   # build what is missing
@@ -30,7 +30,8 @@ from mapservice.store.models import Base  # noqa: E402
 
 SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 PREFIX = os.environ.get("MAPSERVICE_BENCH_SCALE_PREFIX", "mapservice_bench_scale")
-CACHE = Path(os.environ.get("MAPSERVICE_BENCH_CACHE", Path.home() / ".cache" / "mapservice-bench"))
+# under /var/tmp (kept across runs): nginx's workers (nobody) must reach the artefact files (--files)
+CACHE = Path(os.environ.get("MAPSERVICE_BENCH_CACHE", "/var/tmp/mapservice-bench"))
 BASE_SIZE = 50_000  # the SAMPLE import; larger sizes are copies of it
 GENERATOR = "sample seed 1, copies in SQL, v1"
 
@@ -86,6 +87,7 @@ def ensure(backend, size, prefix=PREFIX, cache=CACHE, rebuild=False):
     if backend == "spatialite":
         path = Path(sa.engine.make_url(url).database)
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o755)
         path.unlink(missing_ok=True)
     else:
         name = sa.engine.make_url(url).database
