@@ -29,7 +29,7 @@ OFFSET = query_parameter("offset", "Features to skip (default 0; the next and pr
 AFTER = query_parameter("after", "Projects only, default order (no sortby, no offset): the page starts after this "
                                  "project_id. The next links carry it from offset "
                                  f"{KEYSET_FROM:,} on (keyset paging: a deep page costs what the first does); a page "
-                                 "reached by it has no prev link", {"type": "string"}, "P-000100")
+                                 "reached by it has no prev link", {"type": "string", "pattern": r"\S"}, "P-000100")
 CRS = query_parameter("crs", "CRS of the returned geometries (Part 2); the Content-Crs header names it",
                       {"type": "string", "format": "uri", "enum": crs_systems.URIS, "default": CRS84})
 BBOX_CRS = query_parameter("bbox-crs", "CRS of bbox, in its axis order (EPSG:4326 is lat,lon)",

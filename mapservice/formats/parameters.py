@@ -65,10 +65,10 @@ PAGING = [
                     {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
     query_parameter("after", "Default sort only, without offset: the projects after this project_id (keyset paging; "
                     f"the next link carries it from offset {KEYSET_FROM:,} on, and such a page has no prev link)",
-                    example="P-000100"),
+                    {"type": "string", "pattern": r"\S"}, "P-000100"),
     query_parameter("sort", "Sort key, - for descending: project_id, fiscal_year, budget, contract_value, expenditure, "
                     "title_en, actual_end", {"type": "string", "enum": [f"{sign}{key}" for key in SORT_KEYS
-                                                                      for sign in ("", "-")]}, "-expenditure"),
-]
+                                                                      for sign in ("", "-")]}, "project_id"),
+]  # (sort's example is the default order: tools that send every example together also send after's)
 LEVEL = query_parameter("level", "Admin level", {"type": "string", "enum": ["province", "district", "commune"]}, "province")
 LANG = query_parameter("lang", "Language of headers and labels", {"type": "string", "enum": ["km", "en"]}, "km")
