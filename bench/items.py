@@ -99,10 +99,41 @@ def run(base_url, seconds):
                                       for i in range(150)])
         rows += [("projects year & province, one client: p50", alone[0], "ms"),
                  ("projects year & province, one client: p99", alone[1], "ms")]
+        alone = one_client(base_url, [f"/ogc/collections/projects/items?f=json&limit=100&year={2014 + i % 6}"
+                                      f"&province={PROVINCES[i % 25]}" for i in range(150)])  # 150 distinct: uncached
+        rows += [("OGC items year & province, one client: p50", alone[0], "ms"),
+                 ("OGC items year & province, one client: p99", alone[1], "ms")]
+        rows += deep_pages(base_url)
         result = wrk(base_url + "/ogc/collections/projects?f=json", seconds)
         rows += [("collection document: p50", result["p50"], "ms"), ("collection document: p99", result["p99"], "ms"),
                  ("collection document: requests/s", result["rps"], "req/s")]
     return rows
+
+
+def deep_pages(base_url, pages=20):
+    """p50/p99 (ms) of OGC item pages (100 features, no filter) from half-way through the projects on, asked by
+    offset, then by the next link each of them gave (keyset, ``after``, from offset 10,000): one client, each URL
+    once (uncached)."""
+    timings = {"offset": [], "next": []}
+    with requests.Session() as session:
+        total = session.get(f"{base_url}/ogc/collections/projects/items?f=json&limit=1",
+                            timeout=60).json()["numberMatched"]
+        follow = []
+        for i in range(pages):
+            path = f"/ogc/collections/projects/items?f=json&limit=100&offset={total // 2 + i * total // (3 * pages)}"
+            started = time.perf_counter()
+            body = session.get(base_url + path, headers={"Accept-Encoding": "identity"}, timeout=60).json()
+            timings["offset"].append((time.perf_counter() - started) * 1000)
+            follow += [link["href"] for link in body["links"] if link["rel"] == "next"]
+        for href in follow:
+            started = time.perf_counter()
+            session.get(href, headers={"Accept-Encoding": "identity"}, timeout=60).raise_for_status()
+            timings["next"].append((time.perf_counter() - started) * 1000)
+    kind = "after" if follow and "after=" in follow[0] else "offset"
+    return [("OGC items deep pages by offset, one client: p50", api_load.percentile(timings["offset"], 50), "ms"),
+            ("OGC items deep pages by offset, one client: p99", api_load.percentile(timings["offset"], 99), "ms"),
+            (f"OGC items deep pages by their next link ({kind}): p50", api_load.percentile(timings["next"], 50), "ms"),
+            ("OGC items deep pages by their next link: p99", api_load.percentile(timings["next"], 99), "ms")]
 
 
 def one_client(base_url, paths):

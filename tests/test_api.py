@@ -16,6 +16,7 @@ import brotli
 import pytest
 
 from mapservice.ingest.pipelines import import_projects
+from mapservice.read import projects
 from mapservice.store import vocabulary
 from tests.test_bad_input import FIXTURES
 from tests.test_downloads import EN_HEADER, KM_HEADER
@@ -517,6 +518,25 @@ def test_projects_are_paged_with_next_and_prev_links(api):
     assert api.json("/api/v1/projects?limit=1000")["limit"] == 1000
 
 
+def test_deep_project_pages_link_by_the_last_id(api, monkeypatch):
+    monkeypatch.setattr(projects, "KEYSET_FROM", 5)  # the second page on (the fixture has 9 projects)
+    collected, url, pages = [], "/api/v1/projects?limit=4&year=2014-2019", []
+    while url:
+        body = api.json(url)
+        pages.append(body)
+        collected += [p["project_id"] for p in body["projects"]]
+        url = body["next"] and body["next"].removeprefix("http://localhost")
+    assert collected == sorted(api.projects) and len(pages) == 3
+    assert pages[0]["next"].endswith("&offset=4")  # offset links below KEYSET_FROM
+    assert dict(parse_qsl(urlsplit(pages[1]["next"]).query)) == {"year": "2014-2019", "after": collected[7],
+                                                                  "limit": "4"}
+    assert (pages[2]["after"], pages[2]["total"], pages[2]["prev"], pages[2]["next"]) == (collected[7], 9, None, None)
+    assert [p["project_id"] for p in api.json(f"/api/v1/projects?after={collected[0]}&limit=2")["projects"]] == (
+        collected[1:3])
+    for query in ("after=X&offset=1", "after=X&sort=-budget", "after=%20"):
+        assert api.get(f"/api/v1/projects?{query}").status_code == 400
+
+
 SORT_KEYS = ("fiscal_year", "budget", "contract_value", "expenditure", "title_en", "actual_end", "project_id")
 
 
@@ -759,7 +779,7 @@ SORT_RULE = ("one of project_id, fiscal_year, budget, contract_value, expenditur
 FORMAT_RULE = ("json, geojson or csv (every matching project in one file, also as XLSX and GeoPackage: "
                "/api/v1/downloads/projects.<format>)")
 PROJECT_PARAMETERS = ("year, province, district, commune, sector, status, eia_required, eia_status, funding_source, "
-                      "q, limit, offset, sort, format, lang")
+                      "q, limit, offset, after, sort, format, lang")
 
 
 def bad(parameter, value, expected):

@@ -11,6 +11,7 @@ import pytest
 import shapely.geometry
 from werkzeug.serving import make_server
 
+from mapservice.formats import ogc
 from mapservice.ingest.pipelines import import_records
 from mapservice.web import create_app
 
@@ -156,7 +157,7 @@ def test_landing_page_conformance_and_api_definition(client):
                "funding_source", "q"]
     standard = ["f", "bbox", "bbox-crs", "datetime", "limit", "offset", "crs", "filter", "filter-lang", "filter-crs",
                 "sortby", "properties"]
-    assert names("/collections/projects/items") == [*standard, *filters]
+    assert names("/collections/projects/items") == [*standard[:6], "after", *standard[6:], *filters]
     assert names("/collections/communes/items") == [*standard, "province", "district", "commune"]
     assert names("/collections/projects/items/{featureId}") == ["featureId", "f", "crs", "properties"]
     assert names("/collections/commune-statistics/items/{featureId}") == ["featureId", "f", "crs", "properties",
@@ -297,6 +298,30 @@ def test_project_items_page_and_one_project(client):
         "province-statistics, district-statistics, commune-statistics")
     assert get_json(client, "/ogc/whatever", 404)["error"] == (
         "/ogc/whatever does not exist; start at /ogc (links to every resource)")
+
+
+def test_deep_next_links_carry_the_last_id_and_offset_links_still_work(client, monkeypatch):
+    monkeypatch.setattr(ogc, "KEYSET_FROM", 4)  # from offset 4 (the fixture has 5 projects)
+    by_offset = [f["id"] for f in items(client, "/ogc/collections/projects/items?limit=5")["features"]]
+    seen, hrefs, url = [], [], "/ogc/collections/projects/items?limit=2"
+    while url:
+        body = items(client, url)
+        assert body["numberMatched"] == 5
+        seen += [f["id"] for f in body["features"]]
+        hrefs.append(url)
+        following = [item["href"] for item in body["links"] if item["rel"] == "next"]
+        url = following[0].removeprefix("http://localhost") if following else None
+    assert seen == by_offset
+    assert "offset=2" in hrefs[1] and hrefs[2].endswith(f"?limit=2&after={seen[3]}&f=json")
+    assert [item["rel"] for item in items(client, hrefs[2])["links"]] == ["self", "alternate", "collection"]
+    for query, expected in (("after=X&offset=2", "without offset and sortby (it pages the default order, by "
+                                                 "project_id)"),
+                            ("after=X&sortby=budget", "without offset and sortby (it pages the default order, by "
+                                                      "project_id)"),
+                            ("after=%20", "a project_id (the next links carry it)")):
+        assert get_json(client, f"/ogc/collections/projects/items?{query}", 400)["error"].endswith(expected)
+    refused = get_json(client, "/ogc/collections/communes/items?after=01", 400)["error"]
+    assert refused.startswith('after was "01"; expected only the parameters') and ", after," not in refused
 
 
 def test_paging_follows_next_links_and_limit_is_clamped(client):

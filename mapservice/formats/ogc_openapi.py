@@ -3,7 +3,7 @@ it accepts, built from the collections of ``formats/ogc.py``. No Flask here."""
 from mapservice.formats import crs as crs_systems
 from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.formats.ogc import (
-    COLLECTIONS, CRS84, DEFAULT_LIMIT, FORMATS, GEOJSON, HTML, JSON, JSON_SCHEMA, MAX_LIMIT, OPENAPI, XML)
+    COLLECTIONS, CRS84, DEFAULT_LIMIT, FORMATS, GEOJSON, HTML, JSON, JSON_SCHEMA, KEYSET_FROM, MAX_LIMIT, OPENAPI, XML)
 from mapservice.formats.parameters import FILTERS, query_parameter
 from mapservice.read import cql2
 
@@ -23,8 +23,13 @@ DATETIME = query_parameter(
 LIMIT = query_parameter("limit", f"Features per page (default {DEFAULT_LIMIT}; more than {MAX_LIMIT} is served as "
                                  f"{MAX_LIMIT})", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                                                    "default": DEFAULT_LIMIT})
-OFFSET = query_parameter("offset", "Features to skip (default 0; the next and prev links carry it)",
-                         {"type": "integer", "minimum": 0, "default": 0})
+OFFSET = query_parameter("offset", "Features to skip (default 0; the next and prev links carry it, except deep in "
+                                   f"the projects' default order: from offset {KEYSET_FROM:,} their next link "
+                                   "carries after instead)", {"type": "integer", "minimum": 0, "default": 0})
+AFTER = query_parameter("after", "Projects only, default order (no sortby, no offset): the page starts after this "
+                                 "project_id. The next links carry it from offset "
+                                 f"{KEYSET_FROM:,} on (keyset paging: a deep page costs what the first does); a page "
+                                 "reached by it has no prev link", {"type": "string", "pattern": r"\S"}, "P-000100")
 CRS = query_parameter("crs", "CRS of the returned geometries (Part 2); the Content-Crs header names it",
                       {"type": "string", "format": "uri", "enum": crs_systems.URIS, "default": CRS84})
 BBOX_CRS = query_parameter("bbox-crs", "CRS of bbox, in its axis order (EPSG:4326 is lat,lon)",
@@ -80,7 +85,9 @@ def _collection_paths(collection):
         f"{path}/queryables": _operation(f"get_{name}_queryables", f"{collection.title}: queryables",
                                          [JSON_SCHEMA, HTML], [F], "Data"),
         f"{path}/items": _operation(f"get_{name}_features", f"{collection.title}: features", [GEOJSON, HTML],
-                                    [F, BBOX, BBOX_CRS, DATETIME, LIMIT, OFFSET, CRS, FILTER, FILTER_LANG, FILTER_CRS,
+                                    [F, BBOX, BBOX_CRS, DATETIME, LIMIT, OFFSET,
+                                     *([AFTER] if collection.kind == "projects" else []), CRS, FILTER, FILTER_LANG,
+                                     FILTER_CRS,
                                      _sortby(collection), PROPERTIES_PARAMETER, *filters], "Data"),
         f"{path}/items/{{featureId}}": _operation(f"get_{name}_feature", f"{collection.title}: one feature",
                                                   [GEOJSON, HTML], [feature_id, F, *single], "Data"),

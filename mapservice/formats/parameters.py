@@ -1,7 +1,7 @@
 """The query parameters of the service as OpenAPI parameter objects: the filters, paging, level and language
 that the views declare (``web.openapi.documented``) and that OGC API's own document lists."""
 from mapservice.read.filters import MAX_QUERY_LENGTH, YES_NO
-from mapservice.read.projects import MAX_OFFSET, SORT_KEYS
+from mapservice.read.projects import KEYSET_FROM, MAX_OFFSET, SORT_KEYS
 from mapservice.store import vocabulary
 
 YEARS = "a year (2016) or a range (2014-2019)"
@@ -63,9 +63,12 @@ PAGING = [
     query_parameter("limit", "Projects per page (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000}),
     query_parameter("offset", f"Projects to skip (default 0, at most {MAX_OFFSET:,})",
                     {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}),
+    query_parameter("after", "Default sort only, without offset: the projects after this project_id (keyset paging; "
+                    f"the next link carries it from offset {KEYSET_FROM:,} on, and such a page has no prev link)",
+                    {"type": "string", "pattern": r"\S"}, "P-000100"),
     query_parameter("sort", "Sort key, - for descending: project_id, fiscal_year, budget, contract_value, expenditure, "
                     "title_en, actual_end", {"type": "string", "enum": [f"{sign}{key}" for key in SORT_KEYS
-                                                                      for sign in ("", "-")]}, "-expenditure"),
-]
+                                                                      for sign in ("", "-")]}, "project_id"),
+]  # (sort's example is the default order: tools that send every example together also send after's)
 LEVEL = query_parameter("level", "Admin level", {"type": "string", "enum": ["province", "district", "commune"]}, "province")
 LANG = query_parameter("lang", "Language of headers and labels", {"type": "string", "enum": ["km", "en"]}, "km")

@@ -171,7 +171,11 @@ def _parse_yes_no(args, name):
 def project_conditions(filters):
     """SQL conditions on ``Project`` for the filters (all combined with AND)."""
     p, conditions = Project, []
-    if filters.year_from is not None:
+    # One year is an equality, so that an index on (area or sector, fiscal_year, project_id) gives a page its order:
+    # with BETWEEN 2018 AND 2018 PostgreSQL walked the primary key instead, past 700k projects at 1M.
+    if filters.year_from is not None and filters.year_from == filters.year_to:
+        conditions.append(p.fiscal_year == filters.year_from)
+    elif filters.year_from is not None:
         conditions.append(p.fiscal_year.between(filters.year_from, filters.year_to))
     for level, column in (("province", p.province_code), ("district", p.district_code), ("commune", p.commune_code)):
         if getattr(filters, level):

@@ -24,6 +24,9 @@ FEATURE_FIELDS = [f for f in RECORD_FIELDS if f not in ("lon", "lat")]  # a feat
 SORT_KEYS = ("project_id", "fiscal_year", "budget", "contract_value", "expenditure", "title_en", "actual_end")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_OFFSET = 100_000_000  # far beyond any number of projects; bigger numbers would overflow the databases' integers
+# From this offset on, the next link of a page in the default order (by project_id) carries the page's last id
+# (after=<project_id>): the database seeks to it on the primary key instead of walking past every project before it
+KEYSET_FROM = 10_000
 
 
 # named once, so that every record query is the same statement to the compiled-statement cache
@@ -66,6 +69,23 @@ def parse_page(args):
     return values["limit"], values["offset"]
 
 
+def parse_after(args, offset, sort):
+    """The project_id a keyset page starts after (``after``; None without it): the default order only, no offset."""
+    text = args.get("after")
+    if text is None:
+        return None
+    if not text.strip():
+        raise FilterError("after", text, "a project_id (the next links carry it)")
+    if offset or parse_sort(sort) != ("project_id", False):
+        raise FilterError("after", text, "without offset and sort (it pages the default order, by project_id)")
+    return text.strip()
+
+
+def keyset_conditions(filters, after):
+    """The filters' conditions, and ``project_id > after`` for a keyset page."""
+    return [*project_conditions(filters), *([] if after is None else [Project.project_id > after])]
+
+
 def count_projects(session, filters):
     return session.scalar(sa.select(sa.func.count()).select_from(Project).where(*project_conditions(filters)))
 
@@ -79,9 +99,10 @@ def sort_order(sort):
     return order if key == "project_id" else [*order, Project.project_id.asc()]
 
 
-def list_projects(session, filters, sort="project_id", limit=None, offset=0):
-    """Project records (dicts in RECORD_FIELDS order) matching the filters; all of them when limit is None."""
-    query = _record_query().where(*project_conditions(filters)).order_by(*sort_order(sort)).offset(offset)
+def list_projects(session, filters, sort="project_id", limit=None, offset=0, after=None):
+    """Project records (dicts in RECORD_FIELDS order) matching the filters (after the project_id ``after``); all of
+    them when limit is None."""
+    query = _record_query().where(*keyset_conditions(filters, after)).order_by(*sort_order(sort)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
@@ -98,11 +119,13 @@ def page_rows(session, conditions, order, limit, offset, *columns):
     return session.execute(query).all()
 
 
-def records_json(session, filters, sort, limit, offset):
-    """A page of project records as JSON texts built by the database (keys sorted, as ``jsonify`` sorts them)."""
+def records_json(session, filters, sort, limit, offset, after=None):
+    """A page of project records as (project_id, JSON text) built by the database (keys sorted, as ``jsonify``
+    sorts them)."""
     members = [(f, RECORD_COLUMNS[f]) for f in sorted(RECORD_FIELDS)]
     text = sql_json.object_text(sql_json.dialect_of(session), members)
-    return [row[0] for row in page_rows(session, project_conditions(filters), sort_order(sort), limit, offset, text)]
+    return page_rows(session, keyset_conditions(filters, after), sort_order(sort), limit, offset, Project.project_id,
+                     text)
 
 
 def features_json(session, conditions, order, limit, offset, fields=None, drop_nulls=False):
@@ -115,9 +138,9 @@ def features_json(session, conditions, order, limit, offset, fields=None, drop_n
     return page_rows(session, conditions, order, limit, offset, Project.project_id, properties, geometry)
 
 
-def collection_text(session, filters, sort, limit, offset):
+def collection_text(session, filters, sort, limit, offset, after=None):
     """A page of projects as a GeoJSON FeatureCollection (text), every property kept (null when unknown)."""
-    rows = features_json(session, project_conditions(filters), sort_order(sort), limit, offset)
+    rows = features_json(session, keyset_conditions(filters, after), sort_order(sort), limit, offset)
     return '{"type":"FeatureCollection","features":[' + ",".join(feature_text(*row) for row in rows) + "]}"
 
 
@@ -150,22 +173,29 @@ def to_geojson(records, single=False):
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def _page_members(returned, total, limit, offset, base_url, args):
-    def link(new_offset):
-        params = {k: v for k, v in args.items() if k != "offset"} | {"offset": new_offset, "limit": limit}
+def _page_members(returned, total, limit, offset, base_url, args, last_id=None, after=None):
+    """count, position and links; deep in the default order (from KEYSET_FROM, or after a keyset page) next
+    carries ``after=<last_id>``, and a keyset page (its position unknown) has no prev link."""
+    def link(position):
+        params = {k: v for k, v in args.items() if k not in ("offset", "after")} | position | {"limit": limit}
         return base_url + "?" + urlencode(params)
 
-    return {
+    default_order = parse_sort(args.get("sort")) == ("project_id", False)
+    keyset = default_order and last_id is not None and (after is not None or offset + limit >= KEYSET_FROM)
+    more = returned == limit if after is not None else offset + limit < total
+    members = {
         "total": total, "limit": limit, "offset": offset, "returned": returned,
-        "next": link(offset + limit) if offset + limit < total else None,
-        "prev": link(max(offset - limit, 0)) if offset > 0 else None,
+        "next": (link({"after": last_id} if keyset else {"offset": offset + limit}) if more else None),
+        "prev": link({"offset": max(offset - limit, 0)}) if offset > 0 and after is None else None,
     }
+    return members if after is None else members | {"after": after}
 
 
-def page_text(texts, total, limit, offset, base_url, args):
-    """A page of records (JSON texts, as ``records_json`` builds them) with its count and next/previous links (the
-    other parameters kept), as JSON text; members sorted, as ``jsonify`` sorts them."""
-    members = {key: json.dumps(value, ensure_ascii=False)
-               for key, value in _page_members(len(texts), total, limit, offset, base_url, args).items()}
-    members["projects"] = "[" + ",".join(texts) + "]"
+def page_text(rows, total, limit, offset, base_url, args, after=None):
+    """A page of records ((project_id, JSON text) rows, as ``records_json`` builds them) with its count and
+    next/previous links (the other parameters kept), as JSON text; members sorted, as ``jsonify`` sorts them."""
+    last_id = rows[-1][0] if rows else None
+    members = {key: json.dumps(value, ensure_ascii=False) for key, value in
+               _page_members(len(rows), total, limit, offset, base_url, args, last_id, after).items()}
+    members["projects"] = "[" + ",".join(row[1] for row in rows) + "]"
     return "{" + ",".join(f'"{key}":{members[key]}' for key in sorted(members)) + "}"

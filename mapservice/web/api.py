@@ -7,7 +7,7 @@ from mapservice.formats import downloads
 from mapservice.formats.parameters import LANG, LEVEL, query_parameter
 from mapservice.read import areas as area_queries
 from mapservice.read import projects, totals
-from mapservice.read.filters import FilterError, parse_filters
+from mapservice.read.filters import Filters, FilterError, parse_filters
 from mapservice.store.db import release_session
 from mapservice.store.models import LEVELS
 from mapservice.store.spatial import locate_points
@@ -133,13 +133,20 @@ def list_projects():
     filters = filters_from_request()
     limit, offset = projects.parse_page(request.args)
     sort, fmt = request.args.get("sort"), parse_format()
+    after = projects.parse_after(request.args, offset, sort)
     if fmt == "csv":
-        return csv_response(projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset))
+        return csv_response(projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset,
+                                                   after=after))
     if fmt == "geojson":
-        return Response(projects.collection_text(g.session, filters, sort, limit, offset), mimetype=GEOJSON)
-    texts = projects.records_json(g.session, filters, sort, limit, offset)
-    total = projects.count_projects(g.session, filters)
-    return Response(projects.page_text(texts, total, limit, offset, request.base_url, request.args),
+        return Response(projects.collection_text(g.session, filters, sort, limit, offset, after), mimetype=GEOJSON)
+    rows = projects.records_json(g.session, filters, sort, limit, offset, after)
+    if rows and len(rows) < limit and after is None:  # the last page: every match counted already
+        total = offset + len(rows)
+    elif filters == Filters():  # all projects: counted once per data version
+        total = g.snapshot.memo("project_count", lambda: projects.count_projects(g.session, filters))
+    else:
+        total = projects.count_projects(g.session, filters)
+    return Response(projects.page_text(rows, total, limit, offset, request.base_url, request.args, after),
                     mimetype="application/json")
 
 

@@ -175,7 +175,8 @@ def items(collection_id):
 
 def _render_items(found, query):
     features, matched = ogc.query_items(g.session, g.snapshot, found, query)
-    links = ogc.items_links(_base(), found, request.args.to_dict(), query, matched, len(features), g.fmt)
+    links = ogc.items_links(_base(), found, request.args.to_dict(), query, matched, len(features), g.fmt,
+                            features[-1].id if features else None)
     if g.fmt == "html":
         return _render(None, "ogc_items.html", collection=found, features=features, matched=matched, query=query,
                        matched_limit=ogc.MATCHED_LIMIT,
