@@ -48,5 +48,6 @@ def test_every_amount_gives_the_currency_and_two_currencies_in_one_project_are_r
         import_projects(db.sessions, db.config, path)
     except ImportRefused as refused:
         reasons = [structured(item) for item in refused.rejected]
-    assert [(r["column"], r["code"], r["params"]["value"]) for r in reasons] == [("currency", "mixed_currencies", "GBP+USD")]
+    found = [(r["column"], r["code"], r["params"]["value"]) for r in reasons]
+    assert found == [("currency", "mixed_currencies", "GBP+USD")]
     assert db.scalar("SELECT count(*) FROM project") == 0

@@ -155,7 +155,8 @@ def _csv_rows(path, delimiter):
                 yield start, values
                 start = reader.line_num + 1  # a quoted cell may span lines: the next row starts after them
         except csv.Error as exc:
-            raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})", "csv_unreadable", line=start) from None
+            raise SourceError(f"{path}: line {start} cannot be read as CSV ({exc})", "csv_unreadable",
+                              line=start) from None
 
 
 def read_xlsx_table(path, max_bytes, sheet=None, preferred="projects"):

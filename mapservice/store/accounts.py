@@ -121,7 +121,8 @@ def check_areas(session, role, areas):
     if role == "admin":
         return []
     if not codes:
-        raise AccountError("an editor needs at least one area (--area, a province or district code)", "no_area", "areas")
+        raise AccountError("an editor needs at least one area (--area, a province or district code)", "no_area",
+                           "areas")
     wrong = [code for code in codes if not code.isdigit() or len(code) not in SCOPE_LEVELS]
     if wrong:
         raise AccountError(f"area {', '.join(wrong)} is not a province (2 digits) or district (4 digits) code",
@@ -129,8 +130,8 @@ def check_areas(session, role, areas):
     stored = set(session.scalars(sa.select(AdminArea.code).where(AdminArea.code.in_(codes))))
     missing = [code for code in codes if code not in stored]
     if missing:
-        raise AccountError(f"area {', '.join(missing)} is not a stored province or district", "area_not_stored", "areas",
-                           areas=", ".join(missing))
+        raise AccountError(f"area {', '.join(missing)} is not a stored province or district", "area_not_stored",
+                           "areas", areas=", ".join(missing))
     return codes
 
 

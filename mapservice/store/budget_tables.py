@@ -42,7 +42,8 @@ def stored_lines(session, pairs):
     columns = [getattr(Budget, c) for c in BUDGET_COLUMNS]
     for year, codes in by_year.items():
         for start in range(0, len(codes), CHUNK):
-            query = (sa.select(*columns).where(Budget.fiscal_year == year, Budget.area_code.in_(codes[start:start + CHUNK]))
+            query = (sa.select(*columns)
+                     .where(Budget.fiscal_year == year, Budget.area_code.in_(codes[start:start + CHUNK]))
                      .order_by(Budget.area_code, Budget.kind, Budget.line))
             for row in session.execute(query):
                 found[(row.area_code, row.fiscal_year)].append(list(row))

@@ -172,7 +172,8 @@ def budget_state_at(session, version_id):
     """What rolling back to ``version_id`` must write to the budgets: {(area code, year): lines} for every area-year
     changed after that version - the lines before its first change after it (what was stored at that version)."""
     query = (sa.select(BudgetChange.area_code, BudgetChange.fiscal_year, BudgetChange.before)
-             .where(BudgetChange.version_id > version_id).order_by(BudgetChange.version_id.desc(), BudgetChange.id.desc()))
+             .where(BudgetChange.version_id > version_id)
+             .order_by(BudgetChange.version_id.desc(), BudgetChange.id.desc()))
     return {(code, year): lines for code, year, lines in session.execute(query)}  # the earliest change wins
 
 

@@ -31,7 +31,8 @@ class ActionForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField(lazy_gettext("User name"), validators=[DataRequired(REQUIRED), Length(min=2, max=64, message=BETWEEN)],
+    name = StringField(lazy_gettext("User name"),
+                       validators=[DataRequired(REQUIRED), Length(min=2, max=64, message=BETWEEN)],
                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
     role = SelectField(lazy_gettext("Role"), choices=[("editor", lazy_gettext("Editor (areas below only)")),
                                                       ("admin", lazy_gettext("Administrator (everything)"))])
