@@ -209,7 +209,7 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
                         rows_rejected=0, rejected_rows=[], is_sample=False)
     session.add(batch)
     session.flush()
-    writer = tables.ProjectWriter(session)
+    writer = tables.ProjectWriter(session, batch.id)
     seen_ids, rejected, statuses = {}, [], Counter()
     invalid_rows = reported_rows = 0
     rows_read = rows_loaded = 0
