@@ -135,15 +135,17 @@ def main():
                 _in_fresh_process(write_csv, url, args.rows, csv_path)
             load_before = _load()
             code, seconds, cpu, peak, stdout, stderr = import_in_child(url, csv_path)
-            memory = "MET" if peak < TARGET_BYTES else "MISSED"
-            speed = "MET" if seconds <= TARGET_SECONDS else "MISSED"
+            judged = args.rows == 1_000_000  # the targets are for 1M rows (the time: on PostGIS)
+            memory = ("MET" if peak < TARGET_BYTES else "MISSED") if judged else "not judged at these rows"
+            speed = (("MET" if seconds <= TARGET_SECONDS else "MISSED") if backend == "postgis"
+                     else "as fast as it can on SpatiaLite") if judged else "not judged at these rows"
             print(f"{backend:<10} rows {args.rows:,}  file {csv_path.stat().st_size / 1e6:,.0f} MB  exit {code}  "
                   f"load average before {load_before}, after {_load()}")
             print(f"{'':<10} import + join {seconds:,.1f} s wall (target <= {TARGET_SECONDS} s at 1M rows on PostGIS: "
-                  f"{speed}{'' if args.rows == 1_000_000 else ', at these rows'}), {cpu:,.1f} s CPU of the import "
+                  f"{speed}), {cpu:,.1f} s CPU of the import "
                   f"process")
             print(f"{'':<10} peak memory {peak / 1e6:,.0f} MB (VmHWM of the import process; target < 1 GB at "
-                  f"1M rows: {memory}{'' if args.rows == 1_000_000 else ', at these rows'})")
+                  f"1M rows: {memory})")
             steps = next((line for line in stdout.splitlines() if line.startswith("seconds:")), "")
             print(f"{'':<10} the CLI's {steps}")
             if code:
