@@ -193,7 +193,8 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     """The import inside its transaction (under the import lock): the communes and codes read once, then each
     chunk validated, joined and written; the batch refused whole at the end if any row was invalid (every chunk
     still validated, so the report lists every rejected row), else the statistics rebuilt, the version bumped and
-    recorded in the version history (store/history.py: each chunk's stored rows read before it is written). Returns (ImportSummary, the Stopwatch of its steps)."""
+    recorded in the version history (store/history.py: each chunk's stored rows read before it is written, none
+    when the table was empty; the rows new to the table recorded from the batch in SQL). Returns (ImportSummary, the Stopwatch of its steps)."""
     clock = Stopwatch()
     book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                           parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
@@ -210,7 +211,7 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
                         rows_rejected=0, rejected_rows=[], is_sample=False)
     session.add(batch)
     session.flush()
-    writer = tables.ProjectWriter(session)
+    writer = tables.ProjectWriter(session, batch.id)
     seen_ids, rejected, statuses = {}, [], Counter()
     invalid_rows = reported_rows = 0
     rows_read = rows_loaded = 0
@@ -230,7 +231,8 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         joined = join_projects_to_communes(valid, communes)
         clock.lap("join")
         sample = origin.sample_mask(raw, joined)
-        tracker.watch(joined["project_id"])
+        if stored_before:  # ids new to the table are recorded from the stored rows of the batch (Tracker)
+            tracker.watch(joined["project_id"])
         writer.write(project_frame(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"]))
         batch.is_sample = batch.is_sample or bool(sample.any())
         statuses.update(joined["join_status"])
@@ -257,7 +259,8 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     summary.version_id = tracker.record("sample" if replace_sample else "import", user_name, origin.source,
                                         origin.sha256, summary.data_version,
                                         {"rows_read": rows_read, "rows_loaded": rows_loaded,
-                                         "rows_rejected": batch.rows_rejected}, {"batch_id": batch.id}).id
+                                         "rows_rejected": batch.rows_rejected}, {"batch_id": batch.id},
+                                        batch_id=batch.id).id
     logger.info("imported %s: %d loaded, %d rejected", origin.source, rows_loaded, len(rejected))
     return summary, clock
 

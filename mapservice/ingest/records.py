@@ -129,7 +129,7 @@ def _parse_choice(series, choices, column, errors):
     for code, labels in choices.items():
         for word in (code, *labels[:2]):
             lookup[word.casefold()] = code
-    values = _text(series)
+    values = series  # text already (validate_records)
     parsed = _apply(values, lambda v: None if v is None else lookup.get(v.casefold().replace(" ", "_"),
                                                                         lookup.get(v.casefold())))
     allowed = ", ".join(choices)
@@ -139,7 +139,7 @@ def _parse_choice(series, choices, column, errors):
 
 
 def _parse_money(series, column, errors):
-    values = _text(series)
+    values = series  # text already (validate_records)
     cleaned = values.str.replace(r"[,\s]|R$|៛$|KHR$", "", regex=True)
     numbers = pd.to_numeric(cleaned, errors="coerce")
     errors.add(values.notna() & numbers.isna(), column,
@@ -153,7 +153,7 @@ def _parse_money(series, column, errors):
 
 
 def _parse_date(series, column, errors):
-    values = _text(series)
+    values = series  # text already (validate_records)
     dates = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
     errors.add(values.notna() & dates.isna(), column,
                lambda v: f'{column} was "{v}"; expected a date as YYYY-MM-DD')
@@ -161,7 +161,7 @@ def _parse_date(series, column, errors):
 
 
 def _parse_int(series, column, errors, low, high, what):
-    values = _apply(_text(series), lambda v: v[:-2] if v is not None and v.endswith(".0") else v)
+    values = _apply(series, lambda v: v[:-2] if v is not None and v.endswith(".0") else v)
     numbers = pd.to_numeric(values, errors="coerce")
     bad = values.notna() & (numbers.isna() | (numbers % 1 != 0) | (numbers < low) | (numbers > high))
     errors.add(bad, column, lambda v: f'{column} was "{v}"; expected {what}')
@@ -169,7 +169,7 @@ def _parse_int(series, column, errors, low, high, what):
 
 
 def _parse_bool(series, column, errors):
-    values = _text(series)
+    values = series  # text already (validate_records)
     parsed = _apply(values, lambda v: None if v is None else True if v.casefold() in TRUE_WORDS
                     else False if v.casefold() in FALSE_WORDS else None)
     errors.add(values.notna() & parsed.isna(), column,
@@ -197,7 +197,7 @@ def _parse_codes(series, book, errors):
 
 
 def _parse_point(frame, errors):
-    lon_text, lat_text = _text(frame["lon"]), _text(frame["lat"])
+    lon_text, lat_text = frame["lon"], frame["lat"]
     lon, lat = pd.to_numeric(lon_text, errors="coerce"), pd.to_numeric(lat_text, errors="coerce")
     for name, text, number in (("lon", lon_text, lon), ("lat", lat_text, lat)):
         errors.add(text.notna() & number.isna(), name, lambda v, n=name: f'{n} was "{v}"; expected a decimal degree')
@@ -215,14 +215,15 @@ def validate_records(raw, book, seen_ids=None):
 
     ``seen_ids``: for a file validated a chunk at a time, {project_id: its first line} of the chunks before,
     updated with this chunk's, so an id repeated across chunks is refused as it is within one."""
-    frame = raw.reindex(columns=["line"] + CANONICAL_COLUMNS).astype(object)
-    frame = frame.where(pd.notna(frame), None)
+    raw = raw.reindex(columns=["line"] + CANONICAL_COLUMNS)
+    # every column as stripped text or None, once: the parsers below take these (blank and NaN are None)
+    frame = pd.DataFrame({"line": raw["line"].astype(object), **{c: _text(raw[c]) for c in CANONICAL_COLUMNS}})
     errors = RecordErrors(frame)
     out = pd.DataFrame({"line": frame["line"].astype(int)})
     for column in ID_COLUMNS + TEXT_COLUMNS:
-        out[column] = _text(frame[column])
+        out[column] = frame[column]
     for column in REQUIRED:
-        blank = out[column].isna() if column in out else _text(frame[column]).isna()
+        blank = frame[column].isna()
         errors.add(blank, column, lambda v, c=column: f"{c} is required")
     errors.add(out["title_km"].isna() & out["title_en"].isna(), "title_en",
                lambda v: "a title is required (title_km or title_en)")
@@ -247,7 +248,7 @@ def validate_records(raw, book, seen_ids=None):
     out["eia_required"] = _parse_bool(frame["eia_required"], "eia_required", errors)
     out["stated_code"], out["commune_code"], out["village_code"] = _parse_codes(frame["commune_code"], book, errors)
     out["lon"], out["lat"] = _parse_point(frame, errors)
-    errors.add(out["stated_code"].isna() & out["lon"].isna() & _text(frame["lon"]).isna(), "commune_code",
+    errors.add(out["stated_code"].isna() & out["lon"].isna() & frame["lon"].isna(), "commune_code",
                lambda v: "no location: give commune_code or lon and lat")
     out["quality_flags"] = quality_flags(out)
     rejected = errors.rejected_lines()
@@ -279,7 +280,7 @@ def _amounts_in_riel(frame, out, book, errors):
     """The amounts in whole riel: another currency is converted at its rate for the fiscal year, and the
     original currency, the rate and the original amounts are kept (original_currency, exchange_rate,
     original_amounts); a currency without a rate for that year is refused."""
-    currency = _text(frame["currency"]).fillna("KHR").str.strip().str.upper()
+    currency = frame["currency"].fillna("KHR").str.strip().str.upper()
     year = out["fiscal_year"]
     known = currency.eq("KHR") | pd.Series([year_ in book.rates.get(code, {}) for code, year_ in zip(currency, year)],
                                            index=currency.index, dtype=bool)

@@ -242,7 +242,7 @@ def split_header(path, rows, where):
 def split_header_rows(path, rows, where):
     """As ``split_header`` on an iterator of rows: (header, an iterator of the data rows), the header and the
     first data row read now (so an empty or header-only file is refused before anything else happens)."""
-    rows = ((line, cells) for line, cells in rows if any(value is not None for value in cells))
+    rows = ((line, cells) for line, cells in rows if any(cells))  # cells are text or None: a blank one is None
     first = next(rows, None)
     if first is None:
         raise SourceError(f"{path}: {where} is empty", "no_rows")

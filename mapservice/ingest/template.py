@@ -128,12 +128,20 @@ def row_record(line, cells, positions, digit_columns=DIGIT_COLUMNS):
 
 
 def _frame_of_rows(rows, positions, columns):
-    """The raw frame built column by column from the rows (no dict per row: a big file's memory)."""
+    """The raw frame built column by column from the rows (no dict per row: a big file's memory): the rows
+    transposed at C speed when every row reaches the last column read, else cell by cell; Khmer digits translated
+    only in a column that has any non-ASCII text."""
+    cells = [row for _line, row in rows]
     data = {"line": pd.array([line for line, _cells in rows], dtype="int64")}
+    width = max(positions.values()) + 1
+    transposed = list(zip(*cells)) if cells and min(map(len, cells)) >= width else None
     for name in columns:
         index = positions[name]
-        values = [cells[index] if index < len(cells) else None for _line, cells in rows]  # cell(), inline
-        if name in DIGIT_COLUMNS:
+        if transposed is not None:
+            values = transposed[index]
+        else:
+            values = [row[index] if index < len(row) else None for row in cells]  # cell(), inline
+        if name in DIGIT_COLUMNS and not "".join(filter(None, values)).isascii():
             values = [None if v is None else v.translate(KHMER_DIGITS) for v in values]  # latin_digits, inline
         data[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(data)

@@ -116,7 +116,12 @@ class Tracker:
     """Made before a transaction's writes to the projects ``ids``: reads their rows; ``watch(more_ids)`` reads
     more before they are written (an import, a chunk at a time); ``record(...)`` after the writes records the
     version, reading the rows again a chunk at a time (so what is recorded is what was stored, and only the rows
-    that existed before are held in memory)."""
+    that existed before are held in memory).
+
+    An import passes ``record(batch_id=...)``: every project stored under that batch and not among the rows read
+    before is recorded as ``added`` in one ``INSERT ... SELECT`` (the row after built by the database from the
+    stored row), so a first import reads nothing back into Python; the import need not ``watch`` the ids that are
+    new to the table (none, when it was empty)."""
 
     def __init__(self, session, ids=()):
         ensure_baseline(session, tables.data_version(session))
@@ -128,16 +133,77 @@ class Tracker:
         self.before.update(stored_rows(self.session, new))
         self.ids |= new
 
-    def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None):
+    def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None, batch_id=None):
         version = _new_version(self.session, action, user_name, source_file, sha256, data_version, detail)
         tally = dict.fromkeys(("added", "changed", "removed", "restored"), 0)
-        ids = sorted(self.ids)
+        ids = sorted(self.ids if batch_id is None else self.before)
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             _record_changes(self.session, version, chunk, self.before, stored_rows(self.session, chunk), tally)
+        if batch_id is not None:
+            tally["added"] += _record_added_batch(self.session, version, batch_id, self.before)
         version.counts = {**tally, **(counts or {})}
         self.session.flush()
         return version
+
+
+KNOWN_TABLE = "history_known_ids"
+
+
+def _record_added_batch(session, version, batch_id, known):
+    """The ``added`` changes of the projects stored under ``batch_id`` whose ids are not in ``known`` (the rows
+    read before), in one INSERT ... SELECT: the row after is the stored row as JSON, built by the database with
+    the values ``stored_rows`` gives (dates as YYYY-MM-DD, floats exact, booleans true/false); its fields are the
+    columns that are not NULL (changed_fields of no row before). Returns how many were recorded."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    skip = ""
+    if known:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {KNOWN_TABLE}")
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {KNOWN_TABLE} (project_id VARCHAR(64) PRIMARY KEY)"
+                                   + (" ON COMMIT DROP" if postgres else ""))
+        ordered = sorted(known)
+        for start in range(0, len(ordered), CHUNK):
+            connection.exec_driver_sql(f"INSERT INTO {KNOWN_TABLE} (project_id) VALUES ({mark})",
+                                       [(pid,) for pid in ordered[start:start + CHUNK]])
+        skip = f" AND project_id NOT IN (SELECT project_id FROM {KNOWN_TABLE})"
+    after = _row_json_sql(postgres)
+    fields = _not_null_fields_sql()
+    cast = "::json" if postgres else ""
+    result = connection.exec_driver_sql(
+        "INSERT INTO project_change (version_id, project_id, kind, fields, before, after, province_code, "
+        f"district_code, commune_code) SELECT {mark}, project_id, 'added', ({fields}){cast}, NULL, {after}, "
+        f"province_code, district_code, commune_code FROM project WHERE batch_id = {mark}{skip} ORDER BY project_id",
+        (version.id, batch_id))
+    if known:
+        connection.exec_driver_sql(f"DROP TABLE {KNOWN_TABLE}")
+    return result.rowcount
+
+
+def _row_json_sql(postgres):
+    """SQL of the stored row (ROW_COLUMNS) as a JSON object, with the JSON values of ``stored_rows``."""
+    types = {c.name: c.type for c in Project.__table__.columns}
+    if postgres:  # json of a date is "YYYY-MM-DD", of a double its shortest exact digits
+        return "json_build_object(" + ", ".join(f"'{c}', {c}" for c in ROW_COLUMNS) + ")"
+    values = []
+    for column in ROW_COLUMNS:
+        kind = types[column]
+        if isinstance(kind, sa.Boolean):
+            value = f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') ELSE json('false') END"
+        elif isinstance(kind, sa.Float):  # SQLite's json_object keeps 15 digits only; 17 are exact
+            value = f"CASE WHEN {column} IS NULL THEN NULL ELSE json(printf('%!.17g', {column})) END"
+        else:
+            value = column
+        values.append(f"'{column}', {value}")
+    return "json_object(" + ", ".join(values) + ")"
+
+
+def _not_null_fields_sql():
+    """SQL of the JSON list of the columns of ROW_COLUMNS (but BOOKKEEPING) that are not NULL, in order."""
+    names = " || ".join(f"""coalesce(CASE WHEN {c} IS NOT NULL THEN '"{c}",' END, '')"""
+                        for c in ROW_COLUMNS if c not in BOOKKEEPING)
+    return f"'[' || rtrim({names}, ',') || ']'"
 
 
 def state_at(session, version_id):

@@ -107,15 +107,18 @@ class ProjectWriter:
     in SQL from lon/lat (``ST_SetSRID(ST_MakePoint)`` / ``MakePoint``). The frames hold BULK_COLUMNS, typed
     (``project_frame`` in ingest/pipelines.py)."""
 
-    def __init__(self, session):
+    def __init__(self, session, batch_id=None):
         self.connection = session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
+        self.batch_id, self._triggers = batch_id, []
         if self.postgres:
             self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
             self.connection.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {STAGE_TABLE} (LIKE project INCLUDING DEFAULTS) ON COMMIT DROP")
         else:
             self._insert = _sqlite_upsert_sql()
+            if batch_id is not None:
+                self._triggers = _drop_row_triggers(self.connection)
 
     def write(self, frame):
         rows = _tuples(frame, iso_dates=not self.postgres)
@@ -130,6 +133,8 @@ class ProjectWriter:
 
     def finish(self):
         if not self.postgres:
+            if self._triggers:
+                _index_batch(self.connection, self.batch_id, self._triggers)
             return
         columns = ", ".join(BULK_COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECT_COLUMNS if c != "project_id")
@@ -147,6 +152,44 @@ def _sqlite_upsert_sql():
     return (f"INSERT INTO project ({', '.join(BULK_COLUMNS)}, geom) "
             f"VALUES ({values}, MakePoint(?{number['lon']}, ?{number['lat']}, 4326)) "
             f"ON CONFLICT (project_id) DO UPDATE SET {updates}")
+
+
+# SpatiaLite's per-row triggers on project.geom that an insert or an update of a row fires: the geometry constraint
+# (ggi/ggu), the time of the last change (tmi/tmu) and the R*Tree entry (gii/giu). A bulk write of a batch drops them
+# inside its transaction and does their work once for the batch (``_index_batch``); on a rollback they come back
+# with the rest (SQLite's DDL is transactional). The delete triggers stay.
+ROW_TRIGGERS = ("ggi", "ggu", "tmi", "tmu", "gii", "giu")
+SPATIAL_INDEX = "idx_project_geom"
+
+
+def _drop_row_triggers(connection):
+    """Drop the insert/update triggers of project.geom; their CREATE statements, to make them again."""
+    names = [f"{prefix}_project_geom" for prefix in ROW_TRIGGERS]
+    marks = ", ".join("?" * len(names))
+    found = connection.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'project' AND name IN ({marks})",
+        tuple(names)).all()
+    if len(found) != len(names):  # not the triggers this code knows: leave them, and the writes row by row
+        return []
+    for name, _sql in found:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    return [sql for _name, sql in found]
+
+
+def _index_batch(connection, batch_id, triggers):
+    """What the dropped triggers would have done for the rows of ``batch_id``: their R*Tree entries replaced
+    (RTreeAlign, as gii/giu), the geometry columns' last insert/update time set; then the triggers made again. The
+    geometry constraint holds by construction: the point is MakePoint(lon, lat, 4326) or NULL."""
+    connection.exec_driver_sql(f"DELETE FROM {SPATIAL_INDEX} WHERE pkid IN "
+                               "(SELECT rowid FROM project WHERE batch_id = ?)", (batch_id,))
+    connection.exec_driver_sql(f"SELECT count(RTreeAlign('{SPATIAL_INDEX}', rowid, geom)) FROM project "
+                               "WHERE batch_id = ? AND geom IS NOT NULL", (batch_id,)).all()
+    connection.exec_driver_sql(
+        "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+        "last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+        "WHERE Lower(f_table_name) = 'project' AND Lower(f_geometry_column) = 'geom'")
+    for sql in triggers:
+        connection.exec_driver_sql(sql)
 
 
 def _tuples(frame, iso_dates):

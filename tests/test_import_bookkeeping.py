@@ -1,0 +1,66 @@
+"""The bulk bookkeeping of an import, on both databases: the version history of rows new to the table is built by
+the database and equals what the Python path records (rows after as ``stored_rows`` reads them, the fields that are
+set); a re-import mixes both paths; on SpatiaLite the project.geom triggers dropped around the bulk write come back
+(also after a refused import) and the R*Tree holds one entry per point."""
+import pytest
+import sqlalchemy as sa
+
+from mapservice.ingest.pipelines import ImportRefused, import_projects
+from mapservice.store import history
+from mapservice.store.models import ProjectChange
+from mapservice.store.tables import ROW_TRIGGERS
+from tests.test_import_streaming import ROWS, row, write_csv
+
+
+def changes(db, version_id):
+    with db.sessions() as session:
+        found = session.scalars(sa.select(ProjectChange).where(ProjectChange.version_id == version_id)
+                                .order_by(ProjectChange.project_id)).all()
+        stored = history.stored_rows(session)
+    return {c.project_id: (c.kind, c.fields, c.before, c.after) for c in found}, stored
+
+
+def test_the_history_of_a_first_import_and_a_reimport_is_the_stored_rows(db, tmp_path):
+    first = import_projects(db.sessions, db.config, write_csv(tmp_path / "a.csv", ROWS), chunk_rows=2)
+    recorded, stored = changes(db, first.version_id)
+    assert set(recorded) == set(stored) and len(stored) == len(ROWS)
+    for project_id, (kind, fields, before, after) in recorded.items():
+        assert (kind, before, after) == ("added", None, stored[project_id])
+        assert fields == history.changed_fields(None, stored[project_id])
+    assert stored["AGREE"]["lon"] == 102.9 and isinstance(stored["AGREE"]["is_sample"], bool)
+
+    again = [row("AGREE", commune_code="010501", lon="102.9", lat="13.65", budget="5000"), ROWS[1], row("NEW-ONE")]
+    second = import_projects(db.sessions, db.config, write_csv(tmp_path / "b.csv", again), chunk_rows=2)
+    recorded, after = changes(db, second.version_id)
+    assert {pid: item[0] for pid, item in recorded.items()} == {"AGREE": "changed", "CODE-ONLY": "restored",
+                                                                "NEW-ONE": "added"}
+    assert recorded["AGREE"][1] == ["budget"] and recorded["AGREE"][2] == stored["AGREE"]
+    assert all(item[3] == after[pid] for pid, item in recorded.items())
+
+
+def spatial_state(db):
+    points = db.rows("SELECT count(*) FROM project WHERE geom IS NOT NULL")[0][0]
+    if db.backend != "spatialite":
+        return None, points
+    triggers = db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'project'")
+    indexed = db.rows("SELECT count(*) FROM project p JOIN idx_project_geom i ON i.pkid = p.rowid "
+                      "WHERE i.xmin <= ST_X(p.geom) AND i.xmax >= ST_X(p.geom) "
+                      "AND i.ymin <= ST_Y(p.geom) AND i.ymax >= ST_Y(p.geom)")[0][0]
+    entries = db.rows("SELECT count(*) FROM idx_project_geom")[0][0]
+    assert indexed == entries == points
+    return {name for (name,) in triggers}, points
+
+
+def test_the_spatial_index_and_its_triggers_after_a_bulk_write(db, tmp_path):
+    import_projects(db.sessions, db.config, write_csv(tmp_path / "a.csv", ROWS), chunk_rows=3)
+    triggers, points = spatial_state(db)
+    assert points == len(ROWS)  # each project has a point: its own, or its commune's
+    moved = [row("AGREE", commune_code="010501", lon="103.0", lat="13.7"), row("POINT-ONLY", commune_code="010201")]
+    import_projects(db.sessions, db.config, write_csv(tmp_path / "b.csv", moved))
+    moved_state = spatial_state(db)  # a point moved, one placed by its commune: the index follows
+    assert moved_state[0] == triggers
+    with pytest.raises(ImportRefused):
+        import_projects(db.sessions, db.config, write_csv(tmp_path / "c.csv", [row("X", budget="lots")]))
+    assert spatial_state(db) == moved_state
+    if db.backend == "spatialite":
+        assert {f"{prefix}_project_geom" for prefix in ROW_TRIGGERS} <= triggers
