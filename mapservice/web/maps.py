@@ -174,6 +174,7 @@ def page_config(state):
                  "png": url_for("exports.view_png"), "html": url_for("exports.view_html"),
                  "country": url_for("pages.country_json"), "projectPage": url_for("pages.project", project_id="_"),
                  "areaPage": url_for("pages.area", code="_"),
+                 "projectTiles": url_for("tiles.tile", layer="projects", z="Z", x="X", y="Y"),
                  "embedScript": url_for("static", filename="js/embed-resize.js")},
         "attribution": data_attribution(),
     }

@@ -12,6 +12,7 @@ import { drawLabels } from "./labels.js";
 import { drawAreas, drawPoints, localName } from "./layers.js";
 import { areaCode, filterParams, levelOf, shownLevel } from "./state.js";
 import { createStatus } from "./status.js";
+import { projectTiles } from "./tile-points.js";
 
 const PROVINCE_LABEL_ZOOM = 7;
 
@@ -89,6 +90,8 @@ export function createDataView(map, config, handlers) {
       const url = apiUrl("/layers/project_points", { zoom, ...filters });
       return { url, key: `district|${new URLSearchParams(filters)}` };
     }
+    // street zooms: every project, from the vector tiles (a bbox of GeoJSON does not scale to 1M projects)
+    if (tier === "project") return projectTiles(map, filters);
     const view = map.getBounds();
     const filterKey = new URLSearchParams(filters).toString();
     if (!(pointsBox && pointsBox.tier === tier && pointsBox.filters === filterKey && pointsBox.bounds.contains(view))) {
@@ -168,7 +171,7 @@ export function createDataView(map, config, handlers) {
     }
     status.loading();
     try {
-      const data = await getJSON(request.url);
+      const data = await (request.load ? request.load() : getJSON(request.url));
       if (mine !== sequence) return;
       shownKey = request.key;
       shownData = data;
