@@ -309,6 +309,20 @@ def test_projects_of_a_commune_appear_as_markers_when_zoomed_in(map_page, datase
     assert set(ids) <= shown
 
 
+def test_street_zoom_projects_come_from_the_vector_tiles_with_the_filters(map_page, dataset):
+    rows = dataset.database.rows("SELECT project_id, fiscal_year FROM project WHERE commune_code = :c "
+                                 "ORDER BY project_id", c=COMMUNES[0])
+    year = rows[0][1]
+    map_page.open(project_url(dataset, rows[0][0], zoom=14) + f"&year={year}")
+    map_page.page.wait_for_selector(".project-marker[data-project-id]", timeout=10_000)
+    tiles = [url for url in map_page.responses if "/tiles/projects/14/" in url]
+    assert tiles and all(parse_qs(urlsplit(url).query) == {"year": [str(year)]} for url in tiles), tiles
+    assert not layer_responses(map_page, "project_points"), "no GeoJSON points at street zooms"
+    shown = {item["data-project-id"] for item in map_page.attributes(".project-marker", "data-project-id")}
+    assert {pid for pid, fiscal_year in rows if fiscal_year == year} <= shown
+    assert all(dataset.project(pid)["fiscal_year"] == year for pid in shown), "the tiles applied the year filter"
+
+
 def test_clicking_an_area_drills_down_and_sets_it_in_the_url(map_page):
     map_page.open("lang=en&layer=project_count&level=province")
     before = map_page.drawn()
