@@ -198,20 +198,8 @@ def parse_items_query(args, collection, area_codes, first_year, last_year, singl
     bbox = parse_bbox(args.get("bbox"), crs_systems.parse_crs(args.get("bbox-crs"), "bbox-crs"))
     offset, sortby = _whole_number(args, "offset", 0, 0), ogc_query.parse_sortby(args.get("sortby"), collection)
     return ItemsQuery(filters, bbox, parse_limit(args.get("limit")), offset, nothing,
-                      parse_filter_parameters(args, collection), sortby, after=_parse_after(args, offset, sortby),
+                      parse_filter_parameters(args, collection), sortby, after=projects.parse_after(args, offset or sortby, "offset and sortby"),
                       **output)
-
-
-def _parse_after(args, offset, sortby):
-    """The project_id a keyset page starts after (None without ``after``); it pages the default order only."""
-    text = args.get("after")
-    if text is None:
-        return None
-    if not text.strip():
-        raise FilterError("after", text, "a project_id (the next links carry it)")
-    if offset or sortby:
-        raise FilterError("after", text, "without offset and sortby (it pages the default order, by project_id)")
-    return text.strip()
 
 
 def parse_tile_filters(args, collection, area_codes, first_year, last_year):

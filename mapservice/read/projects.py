@@ -69,15 +69,16 @@ def parse_page(args):
     return values["limit"], values["offset"]
 
 
-def parse_after(args, offset, sort):
-    """The project_id a keyset page starts after (``after``; None without it): the default order only, no offset."""
+def parse_after(args, paged_otherwise, others="offset and sort"):
+    """The project_id a keyset page starts after (``after``; None without it). It pages the default order only:
+    ``paged_otherwise`` (the request also gives an offset or another order, named by ``others``) is refused."""
     text = args.get("after")
     if text is None:
         return None
     if not text.strip():
         raise FilterError("after", text, "a project_id (the next links carry it)")
-    if offset or parse_sort(sort) != ("project_id", False):
-        raise FilterError("after", text, "without offset and sort (it pages the default order, by project_id)")
+    if paged_otherwise:
+        raise FilterError("after", text, f"without {others} (it pages the default order, by project_id)")
     return text.strip()
 
 

@@ -133,7 +133,7 @@ def list_projects():
     filters = filters_from_request()
     limit, offset = projects.parse_page(request.args)
     sort, fmt = request.args.get("sort"), parse_format()
-    after = projects.parse_after(request.args, offset, sort)
+    after = projects.parse_after(request.args, offset or projects.parse_sort(sort) != ("project_id", False))
     if fmt == "csv":
         return csv_response(projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset,
                                                    after=after))
