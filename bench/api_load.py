@@ -28,7 +28,8 @@ from pathlib import Path
 
 import brotli
 import requests
-import sqlalchemy as sa
+
+import common
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,7 +41,7 @@ from mapservice.read.filters import parse_filters  # noqa: E402
 from mapservice.read.snapshot import DataState  # noqa: E402
 from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
 
-SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SERVER = common.SERVER
 PG_DATABASE = "mapservice_bench_api"
 ACCEPT = "br, gzip"
 CHOROPLETH = "/api/v1/layers/expenditure?level=commune"
@@ -63,18 +64,7 @@ def endpoints(project_id):
 
 def database_url(backend, workdir):
     """A fresh, empty database of this backend."""
-    if backend == "spatialite":
-        return f"sqlite:///{Path(workdir) / 'bench_api.sqlite'}"
-    _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)", f"CREATE DATABASE {PG_DATABASE}")
-    return f"{SERVER}/{PG_DATABASE}"
-
-
-def _pg_admin(*statements):
-    admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for statement in statements:
-            conn.execute(sa.text(statement))
-    admin.dispose()
+    return common.fresh_database(backend, workdir, PG_DATABASE)
 
 
 def load(url, n_projects):
@@ -188,33 +178,16 @@ def nginx(body, ports, app_port, workdir, name, workers):
     for path in (Path(workdir), prefix, site, *site.iterdir()):
         path.chmod(0o755)  # nginx workers run as nobody when started by root
     config = prefix / "nginx.conf"
-    config.write_text(NGINX_CONF.format(
-        load_module=f"load_module {BROTLI_STATIC_MODULE};" if with_brotli else "",
-        brotli_static="brotli_static on;" if with_brotli else "", workers=workers, prefix=prefix,
-        static_port=ports[0], proxy_port=ports[1], app_port=app_port, site=site))
+    http = NGINX_HTTP.format(brotli_static="brotli_static on;" if with_brotli else "", prefix=prefix,
+                             static_port=ports[0], proxy_port=ports[1], app_port=app_port, site=site)
+    config.write_text(common.nginx_config(prefix, http, "application/geo+json geojson;", workers,
+                                          f"load_module {BROTLI_STATIC_MODULE};" if with_brotli else ""))
     mode = "brotli_static + gzip_static (precompressed .br/.gz)" if with_brotli else "gzip_static (precompressed .gz)"
     command = ["nginx", "-p", str(prefix), "-c", str(config)]
     return running(command, f"http://127.0.0.1:{ports[0]}/choropleth.geojson", prefix / "nginx.log"), mode
 
 
-NGINX_CONF = """{load_module}
-daemon off;
-worker_processes {workers};
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    types {{ application/geo+json geojson; }}
-    client_body_temp_path {prefix}/tmp_body;
-    proxy_temp_path {prefix}/tmp_proxy;
-    fastcgi_temp_path {prefix}/tmp_fastcgi;
-    uwsgi_temp_path {prefix}/tmp_uwsgi;
-    scgi_temp_path {prefix}/tmp_scgi;
-    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=api:10m max_size=1g inactive=10m use_temp_path=off;
+NGINX_HTTP = """    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=api:10m max_size=1g inactive=10m use_temp_path=off;
     server {{
         listen 127.0.0.1:{static_port};
         root {site};
@@ -235,9 +208,7 @@ http {{
             proxy_cache_revalidate on;
             add_header X-Cache-Status $upstream_cache_status;
         }}
-    }}
-}}
-"""
+    }}"""
 
 
 # --- measuring ----------------------------------------------------------------------------------------
@@ -422,7 +393,7 @@ def main():
         workdir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="api_load_"))
         for backend in args.backends.split(","):
             if backend == "postgis":
-                cleanup.callback(_pg_admin, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+                cleanup.callback(common.pg_admin, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
             print_report(backend, args, measure_backend(backend, args, workdir))
 
 

@@ -33,17 +33,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import api_load
+import common
+from common import cpu_seconds
 
 from mapservice.config import load_config
 from mapservice.store.db import create_db_engine
 
-SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SERVER = common.SERVER
 PG_DATABASE = "mapservice_bench_items"
 EXTENT = (102.35, 10.4, 107.6, 14.65)  # the communes' extent, where the points are
 BOX_DEGREES = 0.5  # about 500 of 50k projects per box, 10k of 1M
 CONNECTIONS = 8
 TARGET_CPU_MS, TARGET_P99_MS = 5.0, 50.0
-TICKS = os.sysconf("SC_CLK_TCK")
 
 BBOX_SCRIPT = """
 math.randomseed(os.time() + tonumber(string.sub(tostring({}), 8), 16))
@@ -199,33 +200,10 @@ def _socket_owners():
     return owners
 
 
-def cpu_seconds(pids):
-    """User + system CPU seconds of the processes (and their reaped children) that still run."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return total / TICKS
-
-
 # --- the databases ------------------------------------------------------------------------------------------
 
 def database_url(backend, workdir):
-    if backend == "spatialite":
-        return f"sqlite:///{Path(workdir) / 'bench_items.sqlite'}"
-    _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)", f"CREATE DATABASE {PG_DATABASE}")
-    return f"{SERVER}/{PG_DATABASE}"
-
-
-def _pg_admin(*statements):
-    admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for statement in statements:
-            conn.execute(sa.text(statement))
-    admin.dispose()
+    return common.fresh_database(backend, workdir, PG_DATABASE)
 
 
 def grow(url, copies):
@@ -295,7 +273,7 @@ def main():
                     report_targets(rows, size)
         finally:
             if "postgis" in args.backends:
-                _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+                common.pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 def report_targets(rows, size):

@@ -22,13 +22,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import api_load  # noqa: E402
+import common  # noqa: E402
 from items import grow  # noqa: E402
 
 from mapservice.config import load_config  # noqa: E402
 from mapservice.store.db import create_db_engine  # noqa: E402
 from mapservice.store.models import Base  # noqa: E402
 
-SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SERVER = common.SERVER
 PREFIX = os.environ.get("MAPSERVICE_BENCH_SCALE_PREFIX", "mapservice_bench_scale")
 # under /var/tmp (kept across runs): nginx's workers (nobody) must reach the artefact files (--files)
 CACHE = Path(os.environ.get("MAPSERVICE_BENCH_CACHE", "/var/tmp/mapservice-bench"))
@@ -91,7 +92,7 @@ def ensure(backend, size, prefix=PREFIX, cache=CACHE, rebuild=False):
         path.unlink(missing_ok=True)
     else:
         name = sa.engine.make_url(url).database
-        api_load._pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+        common.pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     api_load.load(url, min(size, BASE_SIZE))
     if size > BASE_SIZE:
         if size % BASE_SIZE:

@@ -12,6 +12,8 @@ from pathlib import Path
 import requests
 
 import api_load
+import common
+from common import cpu_seconds
 from tests.front import running_front
 
 from mapservice.artefacts.directory import CURRENT, MANIFEST
@@ -22,33 +24,14 @@ FILES = (("commune choropleth", "/api/v1/layers/expenditure?level=commune", "lay
          ("full XLSX", "/api/v1/downloads/projects.xlsx?lang=en", "downloads/projects-en.xlsx", "identity"))
 TARGET_RATIO = 0.5
 
-STATIC_CONF = """{load_module}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    types {{ application/geo+json geojson; application/vnd.openxmlformats-officedocument.spreadsheetml.sheet xlsx; }}
-    client_body_temp_path {prefix}/tmp_body;
-    proxy_temp_path {prefix}/tmp_proxy;
-    fastcgi_temp_path {prefix}/tmp_fastcgi;
-    uwsgi_temp_path {prefix}/tmp_uwsgi;
-    scgi_temp_path {prefix}/tmp_scgi;
-    server {{
+STATIC_HTTP = """    server {{
         listen 127.0.0.1:{port};
         root {site};
         gzip_static on;
         {brotli_static}
         add_header Cache-Control "public, max-age=300";
         add_header Vary Accept-Encoding;
-    }}
-}}
-"""
+    }}"""
 
 
 def _children(pid):
@@ -72,27 +55,15 @@ def tree(pid):
     return pids
 
 
-def cpu_seconds(pids):
-    """utime + stime of these processes (seconds)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(url, duration, accept, server_pids, connections=16):
     """wrk on one URL with ``Accept-Encoding: accept``; its figures and the servers' CPU ms per request."""
     pids = [p for root in server_pids for p in tree(root)]
-    before = cpu_seconds(pids)
+    before = cpu_seconds(pids, children=False)
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "--latency",
                "-H", f"Accept-Encoding: {accept}", url]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
     result = api_load.parse_wrk(output)
-    result["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / max(result["requests"], 1)
+    result["cpu_ms"] = (cpu_seconds(pids, children=False) - before) * 1000 / max(result["requests"], 1)
     return result
 
 
@@ -101,9 +72,10 @@ def static_nginx(folder, port, workdir):
     prefix = Path(workdir) / f"static_{port}"
     prefix.mkdir()
     with_brotli = api_load.BROTLI_STATIC_MODULE.exists()
-    (prefix / "nginx.conf").write_text(STATIC_CONF.format(
-        load_module=f"load_module {api_load.BROTLI_STATIC_MODULE};" if with_brotli else "", prefix=prefix,
-        port=port, site=folder, brotli_static="brotli_static on;" if with_brotli else ""))
+    http = STATIC_HTTP.format(port=port, site=folder, brotli_static="brotli_static on;" if with_brotli else "")
+    types = "application/geo+json geojson; application/vnd.openxmlformats-officedocument.spreadsheetml.sheet xlsx;"
+    (prefix / "nginx.conf").write_text(common.nginx_config(
+        prefix, http, types, load_module=f"load_module {api_load.BROTLI_STATIC_MODULE};" if with_brotli else ""))
     command = ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf")]
     return api_load.running(command, f"http://127.0.0.1:{port}/{MANIFEST}", prefix / "nginx.log")
 
