@@ -1,5 +1,6 @@
 """`mapservice serve`: the app under gunicorn (threads per worker; workers share nothing but the database), and
 with ``--public`` the nginx front in front of it (deploy/nginx.conf.template)."""
+import gc
 import gzip
 import os
 import re
@@ -33,9 +34,14 @@ class Server(BaseApplication):
         return self.app_factory()
 
 
-def retry_database(worker):
-    """After the fork: a worker whose app started without its database keeps trying (threads do not survive a fork)."""
+def after_worker_start(worker):
+    """Once the worker's app is built: a worker whose app started without its database keeps trying (threads do not
+    survive a fork), and what the app holds for good (the snapshot, catalogues, modules: some 300,000 objects) is
+    moved out of the garbage collector's reach, so that no request pays for a full collection walking them
+    (about 0.15 s on this machine)."""
     worker.wsgi.extensions["database_state"].retry_schema()
+    gc.collect()
+    gc.freeze()
 
 
 def serve(app_factory, bind, workers, threads):
@@ -45,7 +51,7 @@ def serve(app_factory, bind, workers, threads):
     Server(app_factory, {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
                          "worker_connections": threads * CONNECTIONS_PER_THREAD, "umask": 0o111,
                          "accesslog": "-", "timeout": 120, "graceful_timeout": 10,
-                         "post_worker_init": retry_database,
+                         "post_worker_init": after_worker_start,
                          # gunicorn >= 25.1 binds one control socket per user (~/.gunicorn/gunicorn.ctl): a second
                          # server on the host would take it over from the first
                          "control_socket_disable": True}).run()
