@@ -13,6 +13,14 @@ development server with --server werkzeug.
     .venv/bin/python bench/page_load.py --projects 15000 --runs 5 --database var/bench-pages.sqlite
     .venv/bin/python bench/page_load.py --server werkzeug
 
+With --dense, instead: a street-zoom view of the projects (default zoom 12 over central Phnom Penh, where the sample
+is densest) drawn from the vector tiles, loaded --runs times in fresh contexts: ms until the points are drawn, the
+points, how they were drawn (markers or canvas), the elements of the page and of the map, the JS heap, the main
+thread's long tasks (> 50 ms) until then, and the tiles' bytes; then a pan by half the view, timed until redrawn.
+--database-url serves an existing database (e.g. the 1M PostGIS one of bench/scale_db.py) instead of building one.
+
+    .venv/bin/python bench/page_load.py --dense --database-url postgresql+psycopg://postgres@127.0.0.1:5432/x_1000000
+
 Localhost only: the app listens on 127.0.0.1 and every request to another host is refused.
 """
 import argparse
@@ -45,6 +53,13 @@ CONDITIONS = {
     "slow 3G": {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8},
 }
 HEAVIEST = 6  # responses listed by size under the table
+DENSE_VIEW = {"lat": 11.5564, "lon": 104.9160}  # central Phnom Penh
+# The main thread's long tasks (> 50 ms), from the page's own clock: how long the page could not answer input.
+LONG_TASKS_PROBE = """
+window.__longTasks = [];
+new PerformanceObserver((list) => { for (const entry of list.getEntries()) window.__longTasks.push(entry.duration); })
+  .observe({ type: "longtask", buffered: true });
+"""
 # Records, from the page's own clock, when the first data layer is drawn (the contract's ready flag).
 READY_PROBE = """
 new MutationObserver((changes, observer) => {
@@ -165,6 +180,69 @@ def load_once(browser, base_url, network, timeout_s):
             "bytes_total": total, "requests_total": requests, "heaviest": transfer.heaviest(HEAVIEST)}
 
 
+def dense_once(browser, base_url, zoom, timeout_s):
+    """One cold load of a street-zoom view of the projects: what drawing it cost, and a pan."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.route(lambda url: not url.startswith(base_url), lambda route: route.abort())
+    context.add_init_script(READY_PROBE + LONG_TASKS_PROBE)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    transfer = Transfer(cdp, base_url)
+    query = f"lang=km&layer=project_points&lat={DENSE_VIEW['lat']}&lon={DENSE_VIEW['lon']}&zoom={zoom}"
+    try:
+        page.goto(f"{base_url}/?{query}", wait_until="commit", timeout=timeout_s * 1000)
+        page.wait_for_function("window.__readyAt !== undefined", timeout=timeout_s * 1000)
+        ready_ms = page.evaluate("window.__readyAt")
+        tiles = [size for _, size, path in transfer.finished if path.startswith("/tiles/projects/")]
+        state = page.evaluate("""() => ({
+          points: Number(document.getElementById("map").dataset.pointCount || 0),
+          drawing: document.getElementById("map").dataset.points,
+          elements: document.querySelectorAll("*").length,
+          mapElements: document.querySelectorAll("#map *").length,
+          heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
+          longTasks: window.__longTasks.reduce((sum, ms) => sum + ms, 0),
+          longest: Math.max(0, ...window.__longTasks),
+        })""")
+        # a pan by half the view (the arrow keys on the focused map; Leaflet pans 80 px a press): new tiles, redrawn
+        drawn = int(page.evaluate("document.body.dataset.drawn"))
+        page.focus("#map")
+        started = time.perf_counter()
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"Number(document.body.dataset.drawn) > {drawn}", timeout=timeout_s * 1000)
+        pan_ms = (time.perf_counter() - started) * 1000
+    finally:
+        context.close()
+    return {"ready_ms": ready_ms, "tiles": len(tiles), "tile_bytes": sum(tiles), "pan_ms": pan_ms, **state}
+
+
+def measure_dense(base_url, runs, zoom, timeout_s):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            dense_once(browser, base_url, zoom, timeout_s)  # the server's tile cache filled; not reported
+            return [dense_once(browser, base_url, zoom, timeout_s) for _ in range(runs)]
+        finally:
+            browser.close()
+
+
+def print_dense(label, zoom, loads):
+    median = lambda name: statistics.median(load[name] for load in loads)  # noqa: E731
+    ready = [load["ready_ms"] for load in loads]
+    print(f"\nDense view, {label}, zoom {zoom} over central Phnom Penh, 1280x800, warm server (median of "
+          f"{len(loads)} cold loads)")
+    print(f"  points drawn: {median('points'):,.0f} ({loads[0]['drawing']}) from {median('tiles'):.0f} tiles, "
+          f"{median('tile_bytes') / 1024:,.0f} KB on the wire")
+    print(f"  ready (points drawn): {statistics.median(ready):,.0f} ms [{min(ready):,.0f}-{max(ready):,.0f}]; "
+          f"long tasks until then {median('longTasks'):,.0f} ms (longest {median('longest'):,.0f} ms)")
+    print(f"  elements: page {median('elements'):,.0f}, map {median('mapElements'):,.0f}; "
+          f"JS heap {median('heap') / 1e6:,.1f} MB")
+    print(f"  a pan by half the view, until redrawn: {median('pan_ms'):,.0f} ms")
+
+
 def measure(base_url, runs, timeout_s):
     """Warm the server once, then ``runs`` cold loads per network condition."""
     from playwright.sync_api import sync_playwright
@@ -212,15 +290,31 @@ def main(argv=None):
     parser.add_argument("--database", help="SpatiaLite file to build or reuse (default: a temporary file)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds allowed for one page load")
     parser.add_argument("--server", choices=["gunicorn", "werkzeug"], default="gunicorn")
+    parser.add_argument("--dense", action="store_true", help="a street-zoom view of the projects instead")
+    parser.add_argument("--zoom", type=int, default=12, help="the zoom of --dense")
+    parser.add_argument("--database-url", help="serve this database as it is (nothing built)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())} at the start")
     with tempfile.TemporaryDirectory() as workdir:
-        config = build_database(Path(args.database or Path(workdir) / "pages.sqlite").resolve(), args.projects)
+        if args.database_url:
+            config = load_config({"DATABASE_URL": args.database_url})
+        else:
+            config = build_database(Path(args.database or Path(workdir) / "pages.sqlite").resolve(), args.projects)
         server = gunicorn_server if args.server == "gunicorn" else werkzeug_server
         with server(config) as base_url:
-            results = measure(base_url, args.runs, args.timeout)
-    print_table(args.projects, args.server, results)
+            if args.dense:
+                loads = measure_dense(base_url, args.runs, args.zoom, args.timeout)
+            else:
+                results = measure(base_url, args.runs, args.timeout)
+    if args.dense:
+        label = args.database_url.rsplit("/", 1)[-1] if args.database_url else f"{args.projects:,} projects"
+        print_dense(label, args.zoom, loads)
+    else:
+        print_table(args.projects, args.server, results)
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 - paged bbox items (OGC API, 100 features, a distinct random box per request, uncached): req/s, p50/p99 and server
   CPU ms per page (app + database), and the rest of bench/items.py ``run`` (filtered /api/v1/projects and OGC items
   p50/p99, deep pages by offset and by the keyset ``next`` link, the collection document);
-- vector tiles of the projects at z6-z10 (the light layer): prebuilt (files of the data version) and rendered
-  for the request (cold: year-filtered tiles, each URL asked once; warm: the same URLs again), p50/p99, bytes, and
-  server CPU ms per cold tile;
+- vector tiles of the projects at z6-z10 (the light layer): prebuilt (files of the data version, unfiltered and
+  for one year) and rendered for the request (cold: a year and a sector, each URL asked once; warm: the same URLs
+  again), p50/p99, bytes, and server CPU ms per tile;
 - downloads: the full files (prebuilt up to 200,000 projects) and a filtered one (year and province, built for
   the request) in each format: ms and bytes;
 - with ``--files``: the same precomputed file served by nginx, through the public front and by the app alone
@@ -116,7 +116,12 @@ def tile_paths(manifest, rng, count):
     return rng.sample(paths, min(count, len(paths)))
 
 
+RENDERED_FILTER = "sector=rural_road"  # with a year: a filter no file answers (rendered per request)
+
+
 def measure_tiles(base, port, manifest, args):
+    """The same z6-z10 tiles unfiltered and for one year (both files), then with a year and a sector (rendered:
+    cold, then warm from the app's cache)."""
     rows = []
     rng = random.Random(1)
     prebuilt = tile_paths(manifest, rng, args.tiles)
@@ -125,21 +130,28 @@ def measure_tiles(base, port, manifest, args):
     with requests.Session() as session:
         served = [timed(session, base + path) for path in prebuilt]
         cpu = ServerCpu(port)
-        cold = [timed(session, f"{base}{path}?year={2014 + i % 6}") for i, path in enumerate(prebuilt)]
+        years = [timed(session, f"{base}{path}?year={2014 + i % 6}") for i, path in enumerate(prebuilt)]
+        years_cpu = cpu.ms_per(len(years))
+        cpu = ServerCpu(port)
+        cold = [timed(session, f"{base}{path}?year={2014 + i % 6}&{RENDERED_FILTER}") for i, path in enumerate(prebuilt)]
         cold_cpu = cpu.ms_per(len(cold))
-        warm = [timed(session, f"{base}{path}?year={2014 + i % 6}") for i, path in enumerate(prebuilt)]
-    for label, results in (("prebuilt (files)", served), ("cold (year-filtered, rendered)", cold),
+        warm = [timed(session, f"{base}{path}?year={2014 + i % 6}&{RENDERED_FILTER}") for i, path in enumerate(prebuilt)]
+    for label, results in (("prebuilt (files)", served), ("year-filtered (files)", years),
+                           (f"cold (year & {RENDERED_FILTER}, rendered)", cold),
                            ("warm (the same again, from the cache)", warm)):
         ms, sizes = [r[0] for r in results], [r[1] for r in results]
         rows += [(f"tiles z6-z10 {label}: p50", api_load.percentile(ms, 50), "ms"),
                  (f"tiles z6-z10 {label}: p99", api_load.percentile(ms, 99), "ms")]
-        if label.startswith(("prebuilt", "cold")):
+        if not label.startswith("warm"):
             rows += [(f"tiles z6-z10 {label}: gzip bytes p50", api_load.percentile(sizes, 50), "B"),
                      (f"tiles z6-z10 {label}: gzip bytes max", max(sizes), "B")]
-    rows.append(("tiles z6-z10 cold: server CPU per tile (app + database)", cold_cpu, "ms"))
-    sources = {r[2].get("X-Artefact", "rendered") != "rendered" for r in cold}
-    if True in sources:
-        rows.append(("tiles: a year-filtered tile came from a file (unexpected)", 1, ""))
+    rows.append(("tiles z6-z10 year-filtered (files): server CPU per tile", years_cpu, "ms"))
+    rows.append(("tiles z6-z10 cold (rendered): server CPU per tile (app + database)", cold_cpu, "ms"))
+    if not all(r[2].get("X-Artefact") for r in years):
+        rows.append(("tiles: year-filtered tiles rendered, not from a file (files of the year missing)",
+                     sum(not r[2].get("X-Artefact") for r in years), ""))
+    if any(r[2].get("X-Artefact") for r in cold):
+        rows.append(("tiles: a tile of year & sector came from a file (unexpected)", 1, ""))
     return rows
 
 
@@ -214,11 +226,13 @@ def print_targets(results):
                 p99 = values[name]
                 print(f"  {column}: {name.split(',')[0]} p99 <= {items.TARGET_P99_MS} ms: "
                       f"{'MET' if p99 <= items.TARGET_P99_MS else 'MISSED'} ({p99:.1f} ms)")
-            cold = values.get("tiles z6-z10 cold (year-filtered, rendered): p99")
-            if cold is not None and column.startswith("postgis"):
-                print(f"  {column}: cold tile p99 <= {TARGET_TILE_P99_MS} ms (rendered): "
-                      f"{'MET' if cold <= TARGET_TILE_P99_MS else 'MISSED'} ({cold:.1f} ms); unfiltered z0-z10 "
-                      f"tiles are prebuilt files")
+            year = values.get("tiles z6-z10 year-filtered (files): p99")
+            cold = values.get(f"tiles z6-z10 cold (year & {RENDERED_FILTER}, rendered): p99")
+            if year is not None and column.startswith("postgis"):
+                print(f"  {column}: year-filtered tile p99 <= {TARGET_TILE_P99_MS} ms: "
+                      f"{'MET' if year <= TARGET_TILE_P99_MS else 'MISSED'} ({year:.1f} ms; files of the data "
+                      f"version, as the unfiltered z0-z10 tiles); other filters, rendered cold: "
+                      f"{'within' if cold <= TARGET_TILE_P99_MS else 'above'} it ({cold:.1f} ms)")
 
 
 def git_commit():

@@ -52,7 +52,14 @@ PATHS = {  # URL -> artefact name
     "/tiles/projects.json": names.tilejson("projects"),
     "/tiles/communes/4/12/7.mvt": names.tile("communes", 4, 12, 7),
     "/tiles/projects/3/6/3.mvt": names.tile("projects", 3, 6, 3),
+    "/tiles/projects/4/12/7.mvt?year=2016": names.tile("projects", 4, 12, 7, 2016),
+    "/tiles/projects.json?year=2017": names.tilejson("projects", 2017),
 }
+# the same prebuilt year tile asked in other words: a range of one year, the OGC API - Tiles address
+YEAR_EQUIVALENTS = {"/tiles/projects/4/12/7.mvt?year=2016-2016": names.tile("projects", 4, 12, 7, 2016),
+                    "/tiles/projects/4/12/7.mvt?year=%202016%20": names.tile("projects", 4, 12, 7, 2016),
+                    "/ogc/collections/projects/tiles/WebMercatorQuad/4/7/12?year=2016":
+                        names.tile("projects", 4, 12, 7, 2016)}
 
 
 def test_an_import_builds_the_files_and_the_service_answers_from_them(sampled):
@@ -85,8 +92,33 @@ def test_an_import_builds_the_files_and_the_service_answers_from_them(sampled):
             again = served.get(path, headers={"Accept-Encoding": "br", "If-None-Match": br.headers["ETag"]})
             assert (again.status_code, again.data) == (304, b""), path
 
-
+    _year_tiles_come_from_the_files(sampled, served, dynamic, manifest)
     _downloads_and_the_oc4ids_package_come_from_the_files(sampled, served, dynamic)
+
+
+def _year_tiles_come_from_the_files(sampled, served, dynamic, manifest):
+    """Every project tile of every fiscal year built (z0-4 here) has the bytes of the tile rendered for that year;
+    other filters, or several years, are rendered per request."""
+    years = sorted({int(name.split("/")[1].removeprefix("projects-")) for name in manifest["artefacts"]
+                    if name.startswith("tiles/projects-") and name.endswith(".mvt")})
+    assert years == list(range(2014, 2020))
+    for year in years:
+        for z, (x, y) in [(z, xy) for z in range(5) for xy in build.tiles_over((102.3, 10.4, 107.6, 14.7), z)]:
+            path = f"/tiles/projects/{z}/{x}/{y}.mvt?year={year}"
+            plain = served.get(path, headers={"Accept-Encoding": "identity"})
+            assert plain.headers["X-Artefact"].endswith(names.tile("projects", z, x, y, year)), path
+            assert plain.data == dynamic.get(path).data, path
+        assert served.get(f"/tiles/projects/4/12/7.mvt?year={year}").data  # the country's tile holds points
+    for path, name in YEAR_EQUIVALENTS.items():
+        answer = served.get(path, headers={"Accept-Encoding": "identity"})
+        assert answer.headers["X-Artefact"] == f'{manifest["folder"]}/{name}', path
+        assert answer.data == dynamic.get(path).data, path
+    for path in ("/tiles/projects/4/12/7.mvt?year=2016&province=01", "/tiles/projects/4/12/7.mvt?year=2015-2016",
+                 "/tiles/projects/4/12/7.mvt?year=2016&sector=well", "/tiles/projects.json?year=2016&sector=well"):
+        answer = served.get(path)
+        assert answer.status_code == 200 and "X-Artefact" not in answer.headers, path
+    tilejson = served.get("/tiles/projects.json?year=2016").json
+    assert tilejson["tiles"] == [f"{URL}/tiles/projects/{{z}}/{{x}}/{{y}}.mvt?year=2016"]
 
 
 def _downloads_and_the_oc4ids_package_come_from_the_files(sampled, served, dynamic):

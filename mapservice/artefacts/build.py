@@ -8,6 +8,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -42,11 +43,14 @@ class BuildReport:
     folder: str | None = None
     skipped: str | None = None
     steps: dict = field(default_factory=dict)  # seconds per kind of file
+    step_bytes: dict = field(default_factory=dict)  # bytes written per kind of file (gzip and brotli included)
 
     def __str__(self):
         if self.skipped:
             return f"artefacts: none built ({self.skipped})"
-        steps = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.steps.items())
+        steps = ", ".join(f"{name} {seconds:.1f} s" + (f" {self.step_bytes[name] / 1e6:,.1f} MB"
+                                                       if self.step_bytes.get(name) else "")
+                          for name, seconds in self.steps.items())
         return (f"artefacts: data version {self.data_version}, {self.artefacts:,} artefacts in {self.files:,} files "
                 f"(gzip and brotli beside each), {self.bytes / 1e6:,.1f} MB in {self.seconds:.1f} s ({steps}): "
                 f"{self.folder}")
@@ -79,11 +83,12 @@ def build_artefacts(session_factory, config):
         writer = VersionWriter(root, version, database_identity(config), public_base(config))
         try:
             snapshot = DataState().current(session)
-            steps = {}
+            steps, step_bytes = {}, {}
             for name, step in STEPS.items():
-                step_started = time.monotonic()
+                step_started, bytes_before = time.monotonic(), writer.written
                 step(writer, session, snapshot, config)
                 steps[name] = round(time.monotonic() - step_started, 1)
+                step_bytes[name] = writer.written - bytes_before
             with session_factory() as now:  # outside the build's snapshot: has a newer import committed?
                 if tables.data_version(now) != version:
                     raise Superseded(f"data version {version} was replaced during the build")
@@ -98,7 +103,8 @@ def build_artefacts(session_factory, config):
             writer.abandon()
             raise
     report = BuildReport(version, len(manifest["artefacts"]), manifest["files"], manifest["bytes"],
-                         manifest["seconds"], str(writer.root / writer.name), steps=steps)
+                         manifest["seconds"], str(writer.root / writer.name), steps=steps,
+                         step_bytes=step_bytes)
     logger.info("%s", report)
     return report
 
@@ -174,11 +180,33 @@ def tile_template(base_url, layer):
     return f"{base_url}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
 
 
+def year_filters(year):
+    return Filters(year_from=year, year_to=year)
+
+
+def tile_years(session, config):
+    """The fiscal years of the data that a request can ask for (those in the settings' range), ascending."""
+    first, last = config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"]
+    return session.scalars(sa.select(Project.fiscal_year).distinct()
+                           .where(Project.fiscal_year.between(first, last)).order_by(Project.fiscal_year)).all()
+
+
+def tilejson_document(layer, base_url, snapshot, filters):
+    """The TileJSON of a layer for the filters, as the web answers it (its tile URLs keep the filters)."""
+    query = urlencode(filters.as_params())
+    template = tile_template(base_url, layer) + (f"?{query}" if query else "")
+    return tiles.tilejson(layer, template, snapshot.version, snapshot.communes.total_bounds, filters,
+                          sample=snapshot.sample)
+
+
 def _tilejsons(writer, session, snapshot, config):
     for layer in tiles.LAYERS:
-        document = tiles.tilejson(layer, tile_template(public_base(config), layer), snapshot.version,
-                                  snapshot.communes.total_bounds, Filters(), sample=snapshot.sample)
+        document = tilejson_document(layer, public_base(config), snapshot, Filters())
         writer.add(names.tilejson(layer), json_document(document), "application/json", with_links=True)
+    for year in tile_years(session, config):
+        for layer in names.YEAR_TILE_LAYERS:
+            document = tilejson_document(layer, public_base(config), snapshot, year_filters(year))
+            writer.add(names.tilejson(layer, year), json_document(document), "application/json", with_links=True)
 
 
 def _tiles(writer, session, snapshot, config):
@@ -192,6 +220,19 @@ def _tiles(writer, session, snapshot, config):
             for x, y in tiles_over(bounds, z):
                 body = tiles.render_tile(session, layer, z, x, y, Filters(), totals=totals)
                 writer.add(names.tile(layer, z, x, y), body, tiles.MVT)
+
+
+def _year_tiles(writer, session, snapshot, config):
+    """The same tiles of the YEAR_TILE_LAYERS for each fiscal year of the data (``?year=2017`` and its equivalents)."""
+    if not len(snapshot.communes):
+        return
+    bounds = snapshot.communes.total_bounds
+    for year in tile_years(session, config):
+        for layer in names.YEAR_TILE_LAYERS:
+            for z in range(config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"] + 1):
+                for x, y in tiles_over(bounds, z):
+                    body = tiles.render_tile(session, layer, z, x, y, year_filters(year))
+                    writer.add(names.tile(layer, z, x, y, year), body, tiles.MVT)
 
 
 def tiles_over(bounds, z):
@@ -210,7 +251,8 @@ def tiles_over(bounds, z):
 
 
 STEPS = {"layers": _layers, "datasets": _datasets, "downloads": _downloads, "oc4ids": _oc4ids_package,
-         "tilejson": _tilejsons, "tiles": _tiles}
+         "tilejson": _tilejsons, "tiles": _tiles,
+         "year tiles": _year_tiles}
 
 
 def _attachment(file_name):

@@ -52,6 +52,7 @@ class VersionWriter:
         self.folder.mkdir(mode=0o755)
         self.manifest = {"data_version": data_version, "database": database, "base_url": base_url,
                          "folder": self.name, "artefacts": {}}
+        self.written = 0  # bytes of every file written so far (the build report's bytes per step)
 
     def add(self, name, body, content_type, headers=None, with_links=False):
         """Write ``body`` (bytes) under ``name`` with its .br and .gz, and its manifest entry."""
@@ -69,6 +70,7 @@ class VersionWriter:
         path = self.folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
+        self.written += len(body)
         path.chmod(0o644)  # nginx's workers may run as another user
 
     def commit(self, seconds):

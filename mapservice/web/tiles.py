@@ -2,12 +2,10 @@
 Views are three hops: parse and validate (layer, z/x/y, the API's filters) -> one tile or document -> render.
 
 Errors are the one JSON error body even on .mvt URLs (errors.wants_json: a tile client reads JSON, never HTML)."""
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from mapservice.artefacts import names
-from mapservice.artefacts.build import tile_template
+from mapservice.artefacts.build import tilejson_document
 from mapservice.formats import tiles
 from mapservice.read.cache import LRU
 from mapservice.read.filters import Filters
@@ -53,10 +51,9 @@ def tile(layer, z, x, y):
 
 def tile_response(layer, z, x, y, filters):
     """The MVT response of one tile (cached per data version, address and filters); /ogc serves it too."""
-    if filters == Filters():
-        prebuilt = artefacts.answer(names.tile(layer, z, x, y))
-        if prebuilt:
-            return prebuilt
+    prebuilt = _prebuilt(layer, filters, lambda year: names.tile(layer, z, x, y, year))
+    if prebuilt:
+        return prebuilt
     spec = tiles.LAYERS[layer]
     params = tuple(sorted(filters.as_params().items()))
     totals = None if spec.level is None else _cached(
@@ -72,12 +69,18 @@ def tilejson(layer):
     """The layer's TileJSON: tile URL template (keeping the filters), zooms, bounds, attributes, attribution."""
     _layer(layer)
     filters = filters_from_request()
+    prebuilt = _prebuilt(layer, filters, lambda year: names.tilejson(layer, year))
+    if prebuilt:
+        return prebuilt
+    return jsonify(tilejson_document(layer, request.url_root.rstrip("/"), g.snapshot, filters))
+
+
+def _prebuilt(layer, filters, name_of):
+    """The prebuilt file's answer when the filters are none, or one fiscal year (``year=2017``, ``2017-2017``...)
+    of a layer built per year; else None (rendered per request)."""
     if filters == Filters():
-        prebuilt = artefacts.answer(names.tilejson(layer))
-        if prebuilt:
-            return prebuilt
-    query = urlencode(filters.as_params())
-    template = (tile_template(request.url_root.rstrip("/"), layer) + (f"?{query}" if query else ""))
-    document = tiles.tilejson(layer, template, g.snapshot.version, g.snapshot.communes.total_bounds, filters,
-                              sample=g.snapshot.sample)
-    return jsonify(document)
+        return artefacts.answer(name_of(None))
+    year = names.one_year(filters.as_params())
+    if year is not None and layer in names.YEAR_TILE_LAYERS:
+        return artefacts.answer(name_of(year))
+    return None

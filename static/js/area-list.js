@@ -6,6 +6,7 @@ import { _, ngettext } from "./i18n.js";
 import { formatNumber } from "./format.js";
 
 const MAX_ITEMS = 150;
+const collator = new Intl.Collator();
 
 export function createAreaList(root, map) {
   const list = root.querySelector("ul");
@@ -13,10 +14,15 @@ export function createAreaList(root, map) {
   let entries = [];
   let highlighted = null;
 
+  // the focused entry's shape outlined (an area, or a project drawn on the canvas), then given its weight back
   function highlight(entry) {
-    if (highlighted && highlighted.layer.setStyle) highlighted.layer.setStyle({ weight: 1 });
+    if (highlighted && highlighted.layer.setStyle) highlighted.layer.setStyle({ weight: highlighted.weight });
     highlighted = entry;
-    if (entry && entry.layer.setStyle) entry.layer.setStyle({ weight: 4 });
+    if (entry && entry.layer.setStyle) {
+      entry.weight = entry.layer.options.weight;
+      entry.layer.setStyle({ weight: 4 });
+      if (entry.layer.bringToFront) entry.layer.bringToFront();
+    }
   }
 
   function move(index) {
@@ -47,7 +53,7 @@ export function createAreaList(root, map) {
     const view = map.getBounds();
     const inView = all.filter((entry) => (entry.layer.getBounds ? view.intersects(entry.layer.getBounds())
       : view.contains(entry.layer.getLatLng())));
-    inView.sort((a, b) => a.label.localeCompare(b.label));
+    inView.sort((a, b) => collator.compare(a.label, b.label)); // tens of thousands at a dense street zoom
     entries = inView.slice(0, MAX_ITEMS);
     const focusedIndex = list.contains(document.activeElement) ? Number(document.activeElement.dataset.index) : -1;
     list.replaceChildren(...entries.map((entry, index) => el("li", {}, el("button", {

@@ -58,14 +58,28 @@ export function drawAreas(map, data, { describe, onClick }) {
   return group;
 }
 
+// Up to DOM_MARKERS projects each get a marker element (a 44 px touch target, styled by the CSS); a denser view (a
+// street zoom of a city at 1M projects holds tens of thousands) is drawn as circles on one canvas per map, so the
+// page's DOM stays bounded. Both are clicked alike (the popup), and listed alike in "areas in this view".
+export const DOM_MARKERS = 300;
+const canvases = new WeakMap();
+
+function canvasOf(map) {
+  if (!canvases.has(map)) canvases.set(map, L.canvas({ padding: 0.2, tolerance: 6 })); // a click 6 px around a point
+  return canvases.get(map);
+}
+
 export function drawPoints(map, data, { describe, onProject, onCluster }) {
   const group = L.featureGroup();
   const breaks = (data.legend && data.legend.breaks) || [];
   const colors = classColors(data);
+  const projects = data.features.reduce((count, feature) => count + (feature.properties.cluster ? 0 : 1), 0);
+  const renderer = projects > DOM_MARKERS ? canvasOf(map) : null;
   for (const feature of data.features) {
     const [lon, lat] = feature.geometry.coordinates;
     const props = feature.properties;
-    const marker = props.cluster ? clusterMarker(props, breaks, colors) : projectMarker(props, describe);
+    const marker = props.cluster ? clusterMarker(props, breaks, colors)
+      : renderer ? projectCircle(props, describe, renderer) : projectMarker(props, describe);
     marker.setLatLng([lat, lon]);
     marker.feature = feature;
     marker.on("click", () => (props.cluster ? onCluster(feature, marker) : onProject(props.project_id, marker)));
@@ -81,6 +95,9 @@ export function drawPoints(map, data, { describe, onProject, onCluster }) {
     }
     if (marker.options.code) element.dataset.code = marker.options.code;
   });
+  group.canvas = renderer; // the tests and the benchmark read which drawing a view got
+  map.getContainer().dataset.points = renderer ? "canvas" : "markers";
+  map.getContainer().dataset.pointCount = String(projects);
   group.bounds = () => group.getBounds();
   return group;
 }
@@ -105,4 +122,13 @@ function clusterMarker(props, breaks, colors) {
 function projectMarker(props, describe) {
   const icon = L.divIcon({ className: "project-marker", html: el("span"), iconSize: [44, 44] });
   return L.marker([0, 0], { icon, keyboard: false, title: describe(props), projectId: props.project_id });
+}
+
+// a project on the shared canvas: the marker's colours; its name shows on hover (a tooltip, made when shown)
+function projectCircle(props, describe, renderer) {
+  const title = describe(props);
+  const circle = L.circleMarker([0, 0], { renderer, radius: 6, color: "#7a3300", weight: 1, fillColor: "#d95f02",
+    fillOpacity: 0.9, title, projectId: props.project_id });
+  circle.bindTooltip(() => el("span", { text: title, translate: "no" }), { direction: "top", offset: [0, -6] });
+  return circle;
 }
