@@ -19,18 +19,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import common  # noqa: E402
 from mapservice.config import load_config  # noqa: E402
 from mapservice.ingest import gazetteer, sample  # noqa: E402
 from mapservice.ingest.pipelines import import_boundaries  # noqa: E402
 from mapservice.store import tables  # noqa: E402
 from mapservice.store.db import create_db_engine, init_schema, make_session_factory  # noqa: E402
 
-SERVER = os.environ.get("MAPSERVICE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+SERVER = common.SERVER
 PG_NAME = "mapservice_bench_memory"
 TARGET_BYTES = 10 ** 9  # 1 GB
 TARGET_SECONDS = 60  # import + join of 1M projects on PostGIS
@@ -41,7 +41,7 @@ def prepare(backend, workdir):
     if backend == "spatialite":
         url = f"sqlite:///{Path(workdir) / 'bench.sqlite'}"
     else:
-        _admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}")
+        common.pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}")
         url = f"{SERVER}/{PG_NAME}"
     config = load_config({"DATABASE_URL": url})
     engine = create_db_engine(config)
@@ -49,14 +49,6 @@ def prepare(backend, workdir):
     import_boundaries(make_session_factory(engine), config)
     engine.dispose()
     return url
-
-
-def _admin(*statements):
-    admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for statement in statements:
-            conn.execute(sa.text(statement))
-    admin.dispose()
 
 
 def write_csv(url, rows, path):
@@ -151,7 +143,7 @@ def main():
             if code:
                 print(stderr[-2000:], file=sys.stderr)
             if backend == "postgis":
-                _admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+                common.pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
             sys.stdout.flush()
     print(f"load average after: {_load()}")
 
