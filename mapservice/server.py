@@ -36,7 +36,7 @@ class Server(BaseApplication):
 
 def after_worker_start(worker):
     """Once the worker's app is built: a worker whose app started without its database keeps trying (threads do not
-    survive a fork), and what the app holds for good (the snapshot, catalogues, modules: some 300,000 objects) is
+    survive a fork), and what the worker holds for good (the modules, catalogues, the app: some 300,000 objects) is
     moved out of the garbage collector's reach, so that no request pays for a full collection walking them
     (about 0.15 s on this machine)."""
     worker.wsgi.extensions["database_state"].retry_schema()

@@ -180,10 +180,6 @@ def tile_template(base_url, layer):
     return f"{base_url}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
 
 
-def year_filters(year):
-    return Filters(year_from=year, year_to=year)
-
-
 def tile_years(session, config):
     """The fiscal years of the data that a request can ask for (those in the settings' range), ascending."""
     first, last = config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"]
@@ -199,40 +195,47 @@ def tilejson_document(layer, base_url, snapshot, filters):
                           sample=snapshot.sample)
 
 
+UNFILTERED = [(layer, None) for layer in tiles.LAYERS]
+
+
+def _year_layers(session, config):
+    """(layer, year) of the YEAR_TILE_LAYERS for each fiscal year of the data (``?year=2017`` and its equivalents)."""
+    return [(layer, year) for year in tile_years(session, config) for layer in names.YEAR_TILE_LAYERS]
+
+
+def _filters(year):
+    """No filter, or one fiscal year."""
+    return Filters(year_from=year, year_to=year) if year else Filters()
+
+
 def _tilejsons(writer, session, snapshot, config):
-    for layer in tiles.LAYERS:
-        document = tilejson_document(layer, public_base(config), snapshot, Filters())
-        writer.add(names.tilejson(layer), json_document(document), "application/json", with_links=True)
-    for year in tile_years(session, config):
-        for layer in names.YEAR_TILE_LAYERS:
-            document = tilejson_document(layer, public_base(config), snapshot, year_filters(year))
-            writer.add(names.tilejson(layer, year), json_document(document), "application/json", with_links=True)
+    for layer, year in UNFILTERED + _year_layers(session, config):
+        document = tilejson_document(layer, public_base(config), snapshot, _filters(year))
+        writer.add(names.tilejson(layer, year), json_document(document), "application/json", with_links=True)
 
 
 def _tiles(writer, session, snapshot, config):
-    """Every tile z0 to MAPSERVICE_ARTEFACT_TILE_MAXZOOM over the country's bounds, empty ones included."""
-    if not len(snapshot.communes):
-        return
-    bounds = snapshot.communes.total_bounds
-    for layer, spec in tiles.LAYERS.items():
-        totals = area_values(session, Filters(), spec.level) if spec.level else None
-        for z in range(config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"] + 1):
-            for x, y in tiles_over(bounds, z):
-                body = tiles.render_tile(session, layer, z, x, y, Filters(), totals=totals)
-                writer.add(names.tile(layer, z, x, y), body, tiles.MVT)
+    """Every tile of every layer, z0 to MAPSERVICE_ARTEFACT_TILE_MAXZOOM over the country's bounds, empty ones
+    included."""
+    _write_tiles(writer, session, snapshot, config, UNFILTERED)
 
 
 def _year_tiles(writer, session, snapshot, config):
-    """The same tiles of the YEAR_TILE_LAYERS for each fiscal year of the data (``?year=2017`` and its equivalents)."""
+    """The same tiles of the YEAR_TILE_LAYERS for each fiscal year of the data."""
+    _write_tiles(writer, session, snapshot, config, _year_layers(session, config))
+
+
+def _write_tiles(writer, session, snapshot, config, tile_layers):
     if not len(snapshot.communes):
         return
     bounds = snapshot.communes.total_bounds
-    for year in tile_years(session, config):
-        for layer in names.YEAR_TILE_LAYERS:
-            for z in range(config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"] + 1):
-                for x, y in tiles_over(bounds, z):
-                    body = tiles.render_tile(session, layer, z, x, y, year_filters(year))
-                    writer.add(names.tile(layer, z, x, y, year), body, tiles.MVT)
+    for layer, year in tile_layers:
+        filters, level = _filters(year), tiles.LAYERS[layer].level
+        totals = area_values(session, filters, level) if level else None
+        for z in range(config["MAPSERVICE_ARTEFACT_TILE_MAXZOOM"] + 1):
+            for x, y in tiles_over(bounds, z):
+                body = tiles.render_tile(session, layer, z, x, y, filters, totals=totals)
+                writer.add(names.tile(layer, z, x, y, year), body, tiles.MVT)
 
 
 def tiles_over(bounds, z):
@@ -251,8 +254,7 @@ def tiles_over(bounds, z):
 
 
 STEPS = {"layers": _layers, "datasets": _datasets, "downloads": _downloads, "oc4ids": _oc4ids_package,
-         "tilejson": _tilejsons, "tiles": _tiles,
-         "year tiles": _year_tiles}
+         "tilejson": _tilejsons, "tiles": _tiles, "year tiles": _year_tiles}
 
 
 def _attachment(file_name):
