@@ -74,14 +74,14 @@ def test_a_bbox_page_and_its_count_read_the_spatial_index(loaded):
     response, found = request_plans(loaded, "/ogc/collections/projects/items?bbox=102.7,13.4,102.9,13.5&limit=1")
     page = response.get_json()
     assert page["numberMatched"] > page["numberReturned"] == 1
-    assert len(found) == 2  # the page and its count (a full page: a last page needs no count)
-    for statement, plan in found:
-        if loaded.backend == "postgis":
-            assert "idx_project_geom" in plan and "Seq Scan on project" not in plan, (statement, plan)
-        else:
-            assert "SCAN idx_project_geom VIRTUAL TABLE" in plan, (statement, plan)
-            assert "SEARCH project USING INTEGER PRIMARY KEY" in plan or "SEARCH project USING INDEX" in plan
-            assert "SCAN project" not in plan, (statement, plan)
+    assert len(found) == 1  # one statement: the page and its count (a full page: a last page needs no count)
+    statement, plan = found[0]
+    if loaded.backend == "postgis":  # the index is read twice: for the page and for the count
+        assert plan.count("idx_project_geom") == 2 and "Seq Scan on project" not in plan, (statement, plan)
+    else:
+        assert plan.count("SCAN idx_project_geom VIRTUAL TABLE") == 2, (statement, plan)
+        assert "SEARCH project USING INTEGER PRIMARY KEY" in plan or "SEARCH project USING INDEX" in plan
+        assert "SCAN project" not in plan, (statement, plan)
 
 
 @pytest.mark.parametrize("query, index", [

@@ -4,7 +4,6 @@ limit, crs, bbox-crs, filter, sortby, properties) plus the project filters, the 
 (landing page, conformance, collections, items, OpenAPI). No Flask here: the views pass the base URL of the API
 (e.g. ``http://host/ogc``) and the query parameters as a plain dict."""
 import dataclasses
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -14,10 +13,9 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from layers.base import feature_collection
 from mapservice.formats import crs as crs_systems
 from mapservice.formats import ogc_query, ogc_tiles
-from mapservice.read import cql2, projects, sql_json
+from mapservice.read import cql2, projects
 from mapservice.read.filters import FILTER_PARAMETERS, FilterError, bbox_conditions, parse_filters, project_conditions
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
@@ -42,7 +40,7 @@ CONFORMANCE = [
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10000
 FORMATS = ("json", "html")
 AREA_FILTERS = ("province", "district", "commune")
-COORDINATE_DECIMALS = sql_json.COORDINATE_DECIMALS
+COORDINATE_DECIMALS = projects.COORDINATE_DECIMALS
 # numberMatched is counted up to this many projects; beyond, it is left out (OGC API allows it). Counting visits
 # the matches: at 1M projects a 0.5-degree box holds ~10,000, and counting them all doubled a page's database time.
 MATCHED_LIMIT = 1_000
@@ -120,32 +118,21 @@ class ItemsQuery:
 
 
 class Feature:
-    """A GeoJSON feature whose geometry is kept as serialised text (polygons are large), and its properties as a
-    dict or as the JSON text the database built (read only when a page is rendered in HTML)."""
+    """A GeoJSON feature whose geometry is kept as serialised text (polygons are large)."""
 
-    __slots__ = ("_properties", "geometry", "id")
+    __slots__ = ("geometry", "id", "properties")
 
     def __init__(self, id, properties, geometry):
-        self.id, self._properties, self.geometry = id, properties, geometry
-
-    @property
-    def properties(self):
-        """The properties as a dict."""
-        if isinstance(self._properties, str):
-            self._properties = json.loads(self._properties)
-        return self._properties
+        self.id, self.properties, self.geometry = id, properties, geometry
 
     @property
     def geometry_type(self):
         """Point, MultiPolygon... read from the serialised geometry; None when there is none."""
         return re.match(r'\{"type":"(\w+)"', self.geometry).group(1) if self.geometry else None
 
-    def to_json(self):
-        """The feature as GeoJSON text."""
-        properties = self._properties if isinstance(self._properties, str) else json.dumps(
-            self._properties, ensure_ascii=False, separators=(",", ":"))
-        return ('{"type":"Feature","id":' + json.dumps(self.id, ensure_ascii=False) + ',"geometry":'
-                + (self.geometry or "null") + ',"properties":' + properties + "}")
+    def as_object(self):
+        """The feature for ``projects.dumps`` (its geometry text embedded as it is)."""
+        return projects.feature_object(self.id, self.properties, self.geometry)
 
 
 # --- parameters -------------------------------------------------------------------------------------------
@@ -324,9 +311,9 @@ def query_items(session, snapshot, collection, query):
 def get_item(session, snapshot, collection, feature_id, query):
     """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
     if collection.kind == "projects":
-        rows = projects.features_json(session, [Project.project_id == feature_id], [Project.project_id], 1, 0,
-                                      query.properties, drop_nulls=True)
-        return present([Feature(*rows[0])], query, selected=True)[0] if rows else None
+        found, _ = projects.features_page(session, [Project.project_id == feature_id], [Project.project_id], 1, 0,
+                                          snapshot.areas.areas, query.properties, drop_nulls=True)
+        return present([Feature(*found[0])], query, selected=True)[0] if found else None
     select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
     if collection.kind == "areas":
         return next(iter(present(_boundary_features(session, select), query)), None)
@@ -341,13 +328,13 @@ def present(features, query, selected=False):
     asked for."""
     if (query.properties is None or selected) and query.crs is crs_systems.DEFAULT:
         return features
-    return [Feature(f.id, f._properties if query.properties is None or selected
+    return [Feature(f.id, f.properties if query.properties is None or selected
                     else {k: f.properties[k] for k in query.properties},
                     crs_systems.geojson_in(f.geometry, query.crs)) for f in features]
 
 
 def _project_conditions(session, query):
-    conditions = [*project_conditions(query.filters), *bbox_conditions(query.bbox, sql_json.dialect_of(session))]
+    conditions = [*project_conditions(query.filters), *bbox_conditions(query.bbox, session.get_bind().dialect.name)]
     return conditions if query.condition is None else [*conditions, query.condition]
 
 
@@ -359,13 +346,16 @@ def _project_items(session, snapshot, query):
     order = ogc_query.sort_order(query.sortby, _PROJECTS)
     conditions = _project_conditions(session, query)
     keyset = [] if query.after is None else [Project.project_id > query.after]
-    rows = projects.features_json(session, [*conditions, *keyset], order, query.limit, query.offset,
-                                  query.properties, drop_nulls=True)
-    if rows and len(rows) < query.limit and query.after is None:
-        matched = query.offset + len(rows)
+    count = projects.count_up_to(conditions, MATCHED_LIMIT) if conditions else None
+    found, counted = projects.features_page(session, [*conditions, *keyset], order, query.limit, query.offset,
+                                            snapshot.areas.areas, query.properties, drop_nulls=True, count=count)
+    if found and len(found) < query.limit and query.after is None:
+        matched = query.offset + len(found)
+    elif counted is not None:
+        matched = counted if counted <= MATCHED_LIMIT else None
     else:
         matched = _projects_matched(session, snapshot, conditions)
-    return [Feature(*row) for row in rows], matched
+    return [Feature(*feature) for feature in found], matched
 
 
 def _projects_matched(session, snapshot, conditions):
@@ -374,8 +364,7 @@ def _projects_matched(session, snapshot, conditions):
     left out, as OGC API allows) when a filter matches more."""
     if not conditions:
         return snapshot.memo("project_count", lambda: session.scalar(sa.select(sa.func.count()).select_from(Project)))
-    found = sa.select(sa.literal(1)).select_from(Project).where(*conditions).limit(MATCHED_LIMIT + 1).subquery()
-    matched = session.scalar(sa.select(sa.func.count()).select_from(found))
+    matched = session.scalar(sa.select(projects.count_up_to(conditions, MATCHED_LIMIT)))
     return matched if matched <= MATCHED_LIMIT else None
 
 
@@ -595,12 +584,13 @@ def items_links(base, collection, args, query, matched, returned, fmt, last_id=N
 
 
 def items_document(features, matched, links):
-    """The GeoJSON FeatureCollection text of one page, with numberMatched (unless unknown), numberReturned and
-    timeStamp."""
-    members = {"numberMatched": matched, "numberReturned": len(features), "timeStamp": timestamp(), "links": links}
+    """The GeoJSON FeatureCollection (JSON bytes) of one page, with numberMatched (unless unknown), numberReturned
+    and timeStamp."""
+    members = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features),
+               "timeStamp": timestamp(), "links": links, "features": [f.as_object() for f in features]}
     if matched is None:
         del members["numberMatched"]
-    return feature_collection([f.to_json() for f in features], members)
+    return projects.dumps(members)
 
 
 def item_document(feature, base, collection, fmt):
@@ -608,7 +598,7 @@ def item_document(feature, base, collection, fmt):
     url = f"{base}/collections/{collection.id}/items/{quote(feature.id, safe='')}"
     links = _self_links(url, fmt, GEOJSON, title="this feature") + [
         link(f"{base}/collections/{collection.id}?f=json", "collection", JSON, collection.title)]
-    return feature.to_json()[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False, separators=(",", ":")) + "}"
+    return projects.dumps(feature.as_object() | {"links": links})
 
 
 def timestamp():

@@ -134,19 +134,20 @@ def list_projects():
     limit, offset = projects.parse_page(request.args)
     sort, fmt = request.args.get("sort"), parse_format()
     after = projects.parse_after(request.args, offset or projects.parse_sort(sort) != ("project_id", False))
-    if fmt == "csv":
-        return csv_response(projects.list_projects(g.session, filters, sort=sort, limit=limit, offset=offset,
-                                                   after=after))
+    areas = g.snapshot.areas.areas  # the area names of the records
     if fmt == "geojson":
-        return Response(projects.collection_text(g.session, filters, sort, limit, offset, after), mimetype=GEOJSON)
-    rows = projects.records_json(g.session, filters, sort, limit, offset, after)
-    if rows and len(rows) < limit and after is None:  # the last page: every match counted already
-        total = offset + len(rows)
+        return Response(projects.collection_text(g.session, filters, sort, limit, offset, areas, after),
+                        mimetype=GEOJSON)
+    records = projects.records_page(g.session, filters, sort, limit, offset, areas, after)
+    if fmt == "csv":
+        return csv_response(records)
+    if records and len(records) < limit and after is None:  # the last page: every match counted already
+        total = offset + len(records)
     elif filters == Filters():  # all projects: counted once per data version
         total = g.snapshot.memo("project_count", lambda: projects.count_projects(g.session, filters))
     else:
         total = projects.count_projects(g.session, filters)
-    return Response(projects.page_text(rows, total, limit, offset, request.base_url, request.args, after),
+    return Response(projects.page_text(records, total, limit, offset, request.base_url, request.args, after),
                     mimetype="application/json")
 
 

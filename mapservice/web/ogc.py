@@ -77,12 +77,12 @@ def _collection(collection_id):
 
 
 def _render(document, template, media_type=ogc.JSON, **context):
-    """JSON (a dict, or GeoJSON text already built) or the HTML page of a document."""
+    """JSON (a dict, or GeoJSON text or bytes already built) or the HTML page of a document."""
     if g.fmt == "html":
         page = render_template(template, doc=document, base=_base(), sample=g.snapshot.sample,
                                **context)
         return Response(page, mimetype=ogc.HTML)
-    body = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False)
+    body = document if isinstance(document, (str, bytes)) else json.dumps(document, ensure_ascii=False)
     return Response(body, content_type=media_type)
 
 

@@ -1,7 +1,8 @@
-"""JSON built by the database (read/sql_json.py) holds the values Python's own rendering gives, type for type: the
-/api/v1/projects page (SQL) against each project's record (Python, read/projects.py to_json), and the OGC items'
-points against round(lon, 6), on both databases, with a rate of many digits, a point of many decimals, a whole-number
-rate, booleans and dates."""
+"""The pages of many projects (read as plain rows, their area names looked up in the snapshot, serialised by orjson:
+read/projects.py ``records_page``, ``features_page``) hold the values of each project's own record (read joined to
+its areas, rendered by ``jsonify``), type for type: the /api/v1/projects page against each project, and the OGC
+items' points against round(lon, 6), on both databases, with a rate of many digits, a point of many decimals, a
+whole-number rate, booleans, dates and Khmer names."""
 import pandas as pd
 import pytest
 
@@ -36,12 +37,15 @@ def typed(value):
     return type(value).__name__, value
 
 
-def test_the_page_built_in_sql_equals_each_record_built_in_python(client):
+def test_a_page_of_records_equals_each_record_read_alone(client):
     page = client.get("/api/v1/projects?limit=100").get_json()
     assert page["total"] == len(page["projects"]) == 7
     for record in page["projects"]:
         one = client.get(f"/api/v1/projects/{record['project_id']}").get_json()
         assert typed(record) == typed(one)
+    named = [r for r in page["projects"] if r["commune_code"]]
+    assert named and all(r["commune_name_km"] and r["district_name_en"] and r["province_name_km"] for r in named)
+    assert all(r["commune_name_km"] is None for r in page["projects"] if not r["commune_code"])
     rates = {r["project_id"]: r["exchange_rate"] for r in page["projects"]}
     assert typed(rates["USD-2016-007"]) == ("float", 4000.0) and rates["USD-2017-006"] == 4051.123456789012
     geojson = client.get("/api/v1/projects?limit=100&format=geojson").get_json()
