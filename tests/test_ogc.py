@@ -375,6 +375,20 @@ def test_project_filters_and_agreement_with_the_api(client):
         assert ids(client, f"/ogc/collections/projects/items?{query}") == [p["project_id"] for p in api["projects"]]
 
 
+def test_the_kept_page_of_a_box_serves_every_box(client):
+    """The page of a box and nothing else is made once and run with each box's numbers (formats/ogc.py
+    ``_BOX_PAGES``): it finds what the same box finds with a filter that keeps every project (a page made for
+    that request), box after box, across the antimeridian too."""
+    boxes = ["102.7,13.4,103.1,13.7", "104.8,11.4,105.0,11.7", "105.5,-90,-170,90", "102,10,108,15",
+             "102.7,13.4,103.1,13.7"]
+    for box in boxes:
+        kept = items(client, f"/ogc/collections/projects/items?bbox={box}&limit=2")
+        made = items(client, f"/ogc/collections/projects/items?bbox={box}&limit=2&year=2014-2019")
+        assert [f["id"] for f in kept["features"]] == [f["id"] for f in made["features"]], box
+        assert kept.get("numberMatched") == made.get("numberMatched"), box
+    assert items(client, "/ogc/collections/projects/items?bbox=102,10,108,15&limit=2")["numberMatched"] > 2
+
+
 def test_projects_beyond_the_communes_or_without_location(client, loaded):
     with loaded.engine.begin() as conn:  # the schema allows both, though the importer places every project
         conn.exec_driver_sql("UPDATE project SET lon = 102.25, lat = 14.75 WHERE project_id = 'TBK-2019-004'")

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from mapservice.formats import crs as crs_systems
 from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.read import cql2, projects
-from mapservice.read.filters import FILTER_PARAMETERS, FilterError, bbox_conditions, parse_filters, project_conditions
+from mapservice.read.cache import LRU
+from mapservice.read.filters import (FILTER_PARAMETERS, FilterError, Filters, bbox_conditions, box_parameters,
+                                     parse_filters, project_conditions)
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
 
@@ -44,6 +46,8 @@ COORDINATE_DECIMALS = projects.COORDINATE_DECIMALS
 # numberMatched is counted up to this many projects; beyond, it is left out (OGC API allows it). Counting visits
 # the matches: at 1M projects a 0.5-degree box holds ~10,000, and counting them all doubled a page's database time.
 MATCHED_LIMIT = 1_000
+# the Page of a box and nothing else (read/projects.py), per database, properties and side of the antimeridian
+_BOX_PAGES = LRU(32)
 # From this offset on, the next link of a page of projects in the default order (no sortby) carries the last id of
 # the page (after=<project_id>) instead of an offset: the database seeks to it on the primary key instead of
 # walking past every project before it. Smaller offsets keep offset links (clients that page by offset).
@@ -311,8 +315,9 @@ def query_items(session, snapshot, collection, query):
 def get_item(session, snapshot, collection, feature_id, query):
     """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
     if collection.kind == "projects":
-        found, _ = projects.features_page(session, [Project.project_id == feature_id], [Project.project_id], 1, 0,
-                                          snapshot.areas.areas, query.properties, drop_nulls=True)
+        page = projects.Page([Project.project_id == feature_id], [], query.properties or projects.FEATURE_FIELDS,
+                             projects.FEATURE_LEAD)
+        found = projects.features(page.read(session, 1, 0, snapshot.areas.areas, drop_nulls=True)[0])
         return present([Feature(*found[0])], query, selected=True)[0] if found else None
     select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
     if collection.kind == "areas":
@@ -339,23 +344,36 @@ def _project_conditions(session, query):
 
 
 def _project_items(session, snapshot, query):
-    """The page's features, built by the database, and the number matched. A property without a value is left
-    out (the schema lists them all), which makes a page of projects a third of the size. The last page (not full)
-    needs no count: its offset and length give it. (Counting in the page's query, with a window, was tried: the
+    """The page's features and the number matched. A property without a value is left out (the schema lists them
+    all), which makes a page of projects a third of the size. The last page (not full) needs no count: its offset
+    and length give it; others are counted in the page's own statement. (Counting with a window was tried: the
     planner then walks the primary key over every project for a large box, thinking the LIMIT stops it early.)"""
-    order = ogc_query.sort_order(query.sortby, _PROJECTS)
     conditions = _project_conditions(session, query)
-    keyset = [] if query.after is None else [Project.project_id > query.after]
-    count = projects.count_up_to(conditions, MATCHED_LIMIT) if conditions else None
-    found, counted = projects.features_page(session, [*conditions, *keyset], order, query.limit, query.offset,
-                                            snapshot.areas.areas, query.properties, drop_nulls=True, count=count)
+    if query.after is None and not query.sortby and query.condition is None and query.filters == Filters() and (
+            query.bbox is not None):  # a box and nothing else, the clients' usual page: its Page is kept
+        properties = None if query.properties is None else tuple(query.properties)
+        key = (session.get_bind().dialect.name, properties, query.bbox[0] > query.bbox[2])
+        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(conditions, (), query.properties))
+        parameters = box_parameters(query.bbox)
+    else:
+        keyset = [] if query.after is None else [Project.project_id > query.after]
+        page, parameters = _project_page(conditions, keyset, query.properties, query.sortby), None
+    found, counted = page.read(session, query.limit, query.offset, snapshot.areas.areas, drop_nulls=True,
+                               parameters=parameters)
     if found and len(found) < query.limit and query.after is None:
         matched = query.offset + len(found)
     elif counted is not None:
         matched = counted if counted <= MATCHED_LIMIT else None
     else:
         matched = _projects_matched(session, snapshot, conditions)
-    return [Feature(*feature) for feature in found], matched
+    return [Feature(*feature) for feature in projects.features(found)], matched
+
+
+def _project_page(conditions, keyset, properties, sortby=()):
+    """The Page of projects for the conditions (and the keyset's), counted up to MATCHED_LIMIT when any filters."""
+    count = projects.count_up_to(conditions, MATCHED_LIMIT) if conditions else None
+    return projects.Page([*conditions, *keyset], ogc_query.sort_order(sortby, _PROJECTS),
+                         properties or projects.FEATURE_FIELDS, projects.FEATURE_LEAD, count)
 
 
 def _projects_matched(session, snapshot, conditions):

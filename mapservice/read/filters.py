@@ -195,15 +195,24 @@ def project_conditions(filters):
     return conditions
 
 
+BOX_PARAMETERS = ("box_minx", "box_miny", "box_maxx", "box_maxy")
+
+
+def box_parameters(bbox):
+    """The values of BOX_PARAMETERS for ``bbox``."""
+    return dict(zip(BOX_PARAMETERS, (float(value) for value in bbox)))
+
+
 def bbox_conditions(bbox, dialect):
     """SQL conditions on ``Project`` for points inside ``bbox`` (minlon, minlat, maxlon, maxlat; minlon > maxlon
     crosses the antimeridian), edges included. The spatial index picks the candidates (PostGIS ``&&`` on the GiST
     index, SpatiaLite's R*Tree ``idx_project_geom``); both keep boxes in 32-bit floats rounded outward, so the
-    stored lon/lat decide exactly."""
+    stored lon/lat decide exactly. The numbers are the named bind parameters BOX_PARAMETERS: a statement made for
+    one box serves another on the same side of the antimeridian, run with its ``box_parameters``."""
     if bbox is None:
         return []
-    minx, miny, maxx, maxy = bbox
-    spans = [(minx, maxx)] if minx <= maxx else [(minx, 180.0), (-180.0, maxx)]
+    minx, miny, maxx, maxy = (sa.bindparam(name, value, type_=sa.Float) for name, value in box_parameters(bbox).items())
+    spans = [(minx, maxx)] if bbox[0] <= bbox[2] else [(minx, 180.0), (-180.0, maxx)]
     if dialect == "postgresql":
         candidates = sa.or_(*[Project.geom.op("&&")(sa.func.ST_MakeEnvelope(x0, miny, x1, maxy, 4326))
                               for x0, x1 in spans])

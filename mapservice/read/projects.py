@@ -116,15 +116,49 @@ def list_projects(session, filters, sort="project_id", limit=None, offset=0, aft
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def page_rows(session, conditions, order, limit, offset, columns, count=None):
-    """``columns`` (a tuple) of one page of the projects matching ``conditions``, in ``order``, and the ``count``
-    column (``count_up_to``) last when one is given. The page's ids are found first (on the indexes, reading no
-    other column, however deep the offset), then only those rows are read, not every row sorted."""
-    page = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(offset).limit(limit)
-            .subquery("page"))
-    query = _selecting(columns) if count is None else _selecting(columns).add_columns(count)
-    query = query.select_from(Project).join(page, page.c.project_id == Project.project_id)
-    return session.execute(query.order_by(*order)).all()
+# a page's limit and offset are given when its statement runs: a Page made once serves every page of its shape
+PAGE_LIMIT, PAGE_OFFSET = (sa.bindparam(name, type_=sa.Integer) for name in ("page_limit", "page_offset"))
+FEATURE_LEAD = (Project.project_id, Project.lon, Project.lat)  # a feature's id and point, before its properties
+
+
+class Page:
+    """The statement of one page of the projects matching ``conditions`` in ``order``: the ``lead`` columns, then
+    ``fields``, then the ``count`` column (``count_up_to``) when one is given; and the reading of its rows.
+
+    The page's ids are found first (on the indexes, reading no other column, however deep the offset), then only
+    those rows are read, as plain tuples (no ORM object per row). An area's names are read as its code and looked
+    up in ``areas`` (the snapshot's ``AreaGeometry.areas``: the same table at the same data version), not joined
+    three times, which was a fifth of a page's cost. The limit, the offset and any named bind parameter of the
+    conditions are given to ``read``, so that a Page kept by its caller serves every request of the same shape:
+    building a statement and its cache key cost half a millisecond a request."""
+
+    def __init__(self, conditions, order, fields, lead=(), count=None):
+        self.fields, self.width, self.counted = tuple(fields), len(lead), count is not None
+        self.named = [(f, *_NAME_SOURCES[f]) for f in self.fields if f in _NAME_SOURCES]
+        columns = (*lead, *[_CODE_AS_NAME.get(f, RECORD_COLUMNS[f]) for f in self.fields])
+        ids = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(PAGE_OFFSET)
+               .limit(PAGE_LIMIT).subquery("page"))
+        query = _selecting(columns) if count is None else _selecting(columns).add_columns(count)
+        self.statement = (query.select_from(Project).join(ids, ids.c.project_id == Project.project_id)
+                          .order_by(*order))
+
+    def read(self, session, limit, offset, areas, drop_nulls=False, parameters=None):
+        """[(values of the lead columns, {field: value} in the fields' order)], and the count column's value (None
+        without one or without a row); ``drop_nulls`` leaves out the fields without a value."""
+        rows = session.execute(self.statement, {"page_limit": limit, "page_offset": offset,
+                                                **(parameters or {})}).all()
+        values, page = slice(self.width, self.width + len(self.fields)), []
+        for row in rows:
+            record = {k: v for k, v in zip(self.fields, row[values]) if v is not None or not drop_nulls}
+            for field, level, key in self.named:  # the code, where the name goes: the record keeps its order
+                if record.get(field) is not None:
+                    name = areas[level].get(record[field], _NO_AREA)[key]
+                    if name is None and drop_nulls:
+                        del record[field]
+                    else:
+                        record[field] = name
+            page.append((row[:self.width], record))
+        return page, (rows[0][-1] if rows and self.counted else None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -142,45 +176,17 @@ def count_up_to(conditions, most):
     return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
-def _page(session, conditions, order, limit, offset, areas, fields, lead=(), count=None, drop_nulls=False):
-    """One page as [(values of the ``lead`` columns, {field: value} of ``fields`` in their order)] and the ``count``
-    column's value (None without one or without a row). An area's names are read as its code and looked up in
-    ``areas`` (the snapshot's ``AreaGeometry.areas``: the same table at the same data version), not joined three
-    times, which was a fifth of a page's cost. Plain tuples, no ORM object per row."""
-    named = [(f, *_NAME_SOURCES[f]) for f in fields if f in _NAME_SOURCES]
-    columns = (*lead, *[_CODE_AS_NAME.get(f, RECORD_COLUMNS[f]) for f in fields])
-    rows = page_rows(session, conditions, order, limit, offset, columns, count)
-    values = slice(len(lead), len(lead) + len(fields))
-    page = []
-    for row in rows:
-        record = {k: v for k, v in zip(fields, row[values]) if v is not None or not drop_nulls}
-        for field, level, key in named:  # the code, where the name goes: the record keeps its order
-            if record.get(field) is not None:
-                name = areas[level].get(record[field], _NO_AREA)[key]
-                if name is None and drop_nulls:
-                    del record[field]
-                else:
-                    record[field] = name
-        page.append((row[:len(lead)], record))
-    return page, (rows[0][-1] if rows and count is not None else None)
-
-
 def records_page(session, filters, sort, limit, offset, areas, after=None):
     """A page of project records (dicts in RECORD_FIELDS order)."""
-    page, _ = _page(session, keyset_conditions(filters, after), sort_order(sort), limit, offset, areas,
-                    RECORD_FIELDS)
+    page, _ = Page(keyset_conditions(filters, after), sort_order(sort), RECORD_FIELDS).read(session, limit, offset,
+                                                                                          areas)
     return [record for _, record in page]
 
 
-def features_page(session, conditions, order, limit, offset, areas, fields=None, drop_nulls=False, count=None):
-    """A page of projects as GeoJSON Feature parts: [(id, properties dict, geometry GeoJSON text or None)], and
-    the value of the ``count`` column (``count_up_to``) when one is given and the page is not empty, else None.
-    ``fields``: the properties (default: the record without lon and lat); ``drop_nulls`` leaves out the
-    properties without a value. Serialised by ``orjson`` (a database's own JSON functions cost more than the
-    page's query)."""
-    page, counted = _page(session, conditions, order, limit, offset, areas, fields or FEATURE_FIELDS,
-                          (Project.project_id, Project.lon, Project.lat), count, drop_nulls)
-    return [(lead[0], record, point_text(lead[1], lead[2])) for lead, record in page], counted
+def features(page):
+    """GeoJSON Feature parts of a page read with FEATURE_LEAD: [(id, properties dict, geometry GeoJSON text or
+    None)]. Serialised by ``orjson`` (a database's own JSON functions cost more than the page's query)."""
+    return [(lead[0], record, point_text(lead[1], lead[2])) for lead, record in page]
 
 
 def point_text(lon, lat):
@@ -194,8 +200,9 @@ def point_text(lon, lat):
 
 def collection_text(session, filters, sort, limit, offset, areas, after=None):
     """A page of projects as a GeoJSON FeatureCollection (JSON bytes), every property kept (null when unknown)."""
-    features, _ = features_page(session, keyset_conditions(filters, after), sort_order(sort), limit, offset, areas)
-    return dumps({"type": "FeatureCollection", "features": [feature_object(*f) for f in features]})
+    page, _ = Page(keyset_conditions(filters, after), sort_order(sort), FEATURE_FIELDS, FEATURE_LEAD).read(
+        session, limit, offset, areas)
+    return dumps({"type": "FeatureCollection", "features": [feature_object(*f) for f in features(page)]})
 
 
 def feature_object(feature_id, properties, geometry):
