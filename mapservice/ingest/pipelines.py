@@ -194,7 +194,9 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     chunk validated, joined and written; the batch refused whole at the end if any row was invalid (every chunk
     still validated, so the report lists every rejected row), else the statistics rebuilt, the version bumped and
     recorded in the version history (store/history.py: each chunk's stored rows read before it is written, none
-    when the table was empty; the rows new to the table recorded from the batch in SQL). Returns (ImportSummary, the Stopwatch of its steps)."""
+    when the table was empty; the rows new to the table recorded from the batch in SQL, or from each staged chunk
+    as it is stored when every row is new). The writer stores a chunk while the next one is read (PostGIS); it is
+    stopped before the transaction commits or rolls back. Returns (ImportSummary, the Stopwatch of its steps)."""
     clock = Stopwatch()
     book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                           parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))

@@ -121,7 +121,9 @@ class Tracker:
     An import passes ``record(batch_id=...)``: every project stored under that batch and not among the rows read
     before is recorded as ``added`` in one ``INSERT ... SELECT`` (the row after built by the database from the
     stored row), so a first import reads nothing back into Python; the import need not ``watch`` the ids that are
-    new to the table (none, when it was empty)."""
+    new to the table (none, when it was empty). A bulk writer that stages each chunk (PostGIS) may instead ``begin``
+    the version before the writes and record each chunk's added rows as it stores them (``added_from_stage``): the
+    database's work is then done while the next chunk is read."""
 
     def __init__(self, session, ids=()):
         ensure_baseline(session, tables.data_version(session))
