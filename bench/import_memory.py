@@ -36,13 +36,13 @@ TARGET_BYTES = 10 ** 9  # 1 GB
 TARGET_SECONDS = 60  # import + join of 1M projects on PostGIS
 
 
-def prepare(backend, workdir):
+def prepare(backend, workdir, pg_name=PG_NAME):
     """A database of ``backend`` holding the 2014 boundaries; its URL."""
     if backend == "spatialite":
         url = f"sqlite:///{Path(workdir) / 'bench.sqlite'}"
     else:
-        common.pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)", f"CREATE DATABASE {PG_NAME}")
-        url = f"{SERVER}/{PG_NAME}"
+        common.pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)", f"CREATE DATABASE {pg_name}")
+        url = f"{SERVER}/{pg_name}"
     config = load_config({"DATABASE_URL": url})
     engine = create_db_engine(config)
     init_schema(engine)
@@ -115,6 +115,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--backends", default="spatialite,postgis")
+    parser.add_argument("--pg-name", default=PG_NAME, help="the PostgreSQL database to (re)create and drop")
     args = parser.parse_args()
     print(f"load average before: {_load()} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +123,7 @@ def main():
         for number, backend in enumerate(args.backends.split(",")):
             # in a spawned process: a forked child's ru_maxrss counts the parent's memory at the fork, so the
             # parent must never hold the boundaries or the generated records
-            url = _in_fresh_process(prepare, backend, tmp)
+            url = _in_fresh_process(prepare, backend, tmp, args.pg_name)
             if number == 0:
                 _in_fresh_process(write_csv, url, args.rows, csv_path)
             load_before = _load()
@@ -143,7 +144,7 @@ def main():
             if code:
                 print(stderr[-2000:], file=sys.stderr)
             if backend == "postgis":
-                common.pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+                common.pg_admin(f"DROP DATABASE IF EXISTS {args.pg_name} WITH (FORCE)")
             sys.stdout.flush()
     print(f"load average after: {_load()}")
 

@@ -208,10 +208,10 @@ def run_import_budgets(args, config):
 def run_build_artefacts(args, config):
     """After a commit: the files of the new data version. A failure keeps the previous version's files (requests
     are answered dynamically until a build succeeds) and exits with 4: the import itself is stored."""
-    from mapservice.artefacts.build import build_artefacts
-
     if not config["MAPSERVICE_ARTEFACT_DIR"] and args.command != "build-artefacts":
         return 0  # the settings ask for no prebuilt files: an import says nothing of them
+    from mapservice.artefacts.build import build_artefacts  # here: an import without files does not load it
+
     try:
         print(build_artefacts(_session_factory(config), config), flush=True)
     except Exception as exc:  # noqa: BLE001 -- the data are stored; say what failed and how to retry

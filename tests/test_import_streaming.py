@@ -189,3 +189,42 @@ def test_a_file_of_many_bad_rows_is_counted_whole_and_reported_in_part(db, tmp_p
     assert sorted({r["line"] for r in refused.value.rejected}) == [2, 3, 4]
     assert len(refused.value.rejected) == 6  # two reasons of each reported row
     assert stored(db) == before
+
+
+INDEXES = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'project' ORDER BY 1"
+HISTORY = "SELECT project_id, kind, fields::text, before::text, after::text, province_code, district_code, " \
+          "commune_code FROM project_change ORDER BY project_id"
+
+
+def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_whole(db, make_db, tmp_path):
+    """PostGIS loads an empty table a chunk at a time from a writer thread, recording each chunk's added rows and
+    building the secondary indexes once at the end: the same history and indexes as a whole-file import."""
+    if db.backend != "postgis":
+        pytest.skip("the writer thread and the index rebuild are PostGIS's")
+    indexes = db.rows(INDEXES)
+    path = write_csv(tmp_path / "projects.csv", ROWS)
+    chunked = import_projects(db.sessions, db.config, path, chunk_rows=2)
+    whole_db = make_db(db.backend)
+    import_projects(whole_db.sessions, whole_db.config, path, chunk_rows=len(ROWS))
+    assert db.rows(INDEXES) == indexes and len(indexes) == 9
+    history = db.rows(HISTORY)
+    assert len(history) == len(ROWS) and {kind for _id, kind, *_ in history} == {"added"}
+    assert history == whole_db.rows(HISTORY)
+    counts = db.scalar(f"SELECT counts::text FROM version_record WHERE id = {chunked.version_id}")
+    assert json.loads(counts)["added"] == len(ROWS)
+    assert db.scalar(f"SELECT data_version FROM version_record WHERE id = {chunked.version_id}") == chunked.data_version
+
+
+def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(db, tmp_path):
+    """A chunk the database refuses (an id longer than project_id's 64 characters, which PostGIS enforces) fails in
+    the writer thread while the next chunk is read: the error reaches the caller, nothing is stored, and the
+    indexes dropped for the bulk load are there again."""
+    if db.backend != "postgis":
+        pytest.skip("the writer thread and the index rebuild are PostGIS's")
+    indexes, before = db.rows(INDEXES), db.fingerprint()
+    rows = [row(f"NEW-{n}") for n in range(4)] + [row("X" * 70)] + [row(f"MORE-{n}") for n in range(5)]
+    with pytest.raises(Exception, match="value too long"):
+        import_projects(db.sessions, db.config, write_csv(tmp_path / "long.csv", rows), chunk_rows=2)
+    assert db.fingerprint() == before
+    assert db.rows(INDEXES) == indexes
+    assert db.rows("SELECT count(*) FROM project") == [(0,)]

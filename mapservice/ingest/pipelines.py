@@ -194,7 +194,9 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
     chunk validated, joined and written; the batch refused whole at the end if any row was invalid (every chunk
     still validated, so the report lists every rejected row), else the statistics rebuilt, the version bumped and
     recorded in the version history (store/history.py: each chunk's stored rows read before it is written, none
-    when the table was empty; the rows new to the table recorded from the batch in SQL). Returns (ImportSummary, the Stopwatch of its steps)."""
+    when the table was empty; the rows new to the table recorded from the batch in SQL, or from each staged chunk
+    as it is stored when every row is new). The writer stores a chunk while the next one is read (PostGIS); it is
+    stopped before the transaction commits or rolls back. Returns (ImportSummary, the Stopwatch of its steps)."""
     clock = Stopwatch()
     book = load_code_book(session, config["MAPSERVICE_FIRST_YEAR"], config["MAPSERVICE_LAST_YEAR"],
                           parse_rates(config["MAPSERVICE_EXCHANGE_RATES"]))
@@ -211,7 +213,45 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
                         rows_rejected=0, rejected_rows=[], is_sample=False)
     session.add(batch)
     session.flush()
+    action = "sample" if replace_sample else "import"
     writer = tables.ProjectWriter(session, batch.id)
+    if writer.stages and not stored_before and not tracker.before:
+        # every row is new: each chunk's are recorded as added as the writer stores them (Tracker.added_from_stage),
+        # in project id order within the chunk; otherwise after the writes, the changes before the additions
+        tracker.begin(action, user_name, origin.source, origin.sha256, {"batch_id": batch.id})
+    try:
+        rows_read, rows_loaded, rejected, invalid_rows, statuses = _write_chunks(
+            session, config, chunks, book, communes, origin, skip_invalid, writer, tracker, stored_before, batch,
+            clock, progress, total)
+        if invalid_rows and not skip_invalid:
+            raise ImportRefused(origin.source, rejected, rows_read, invalid_rows)
+        writer.finish()
+    finally:
+        writer.close()  # the writer thread stopped before the transaction commits or rolls back
+    summary = ImportSummary(source=origin.source, rows_read=rows_read, rows_loaded=rows_loaded, rejected=rejected,
+                            join_status=dict(statuses.most_common()), seconds=clock.laps)
+    summary.inserted = tables.count_projects(session) - stored_before
+    summary.updated = rows_loaded - summary.inserted
+    batch.rows_read, batch.rows_loaded = rows_read, rows_loaded
+    batch.rows_rejected, batch.rejected_rows = invalid_rows, rejected
+    clock.lap("store")
+    if progress and rows_loaded != total:  # the last line of the progress: as many stored as there will be
+        progress(rows_loaded, rows_loaded)
+    rebuild_area_statistics(session)
+    summary.data_version = tables.bump_data_version(session)
+    summary.batch_id = batch.id
+    summary.version_id = tracker.record(action, user_name, origin.source, origin.sha256, summary.data_version,
+                                        {"rows_read": rows_read, "rows_loaded": rows_loaded,
+                                         "rows_rejected": batch.rows_rejected}, {"batch_id": batch.id},
+                                        batch_id=batch.id).id
+    logger.info("imported %s: %d loaded, %d rejected", origin.source, rows_loaded, len(rejected))
+    return summary, clock
+
+
+def _write_chunks(session, config, chunks, book, communes, origin, skip_invalid, writer, tracker, stored_before,
+                  batch, clock, progress, total):
+    """Each chunk validated, joined and handed to ``writer`` (which stores it while the next is prepared); returns
+    (rows read, rows loaded, the reported rejected rows in line order, how many rows were invalid, join statuses)."""
     seen_ids, rejected, statuses = {}, [], Counter()
     invalid_rows = reported_rows = 0
     rows_read = rows_loaded = 0
@@ -232,8 +272,10 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         clock.lap("join")
         sample = origin.sample_mask(raw, joined)
         if stored_before:  # ids new to the table are recorded from the stored rows of the batch (Tracker)
+            writer.wait()  # the session's connection is the writer's: the chunk before stored, the rows read now
             tracker.watch(joined["project_id"])
-        writer.write(project_frame(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"]))
+        then = [tracker.added_from_stage(tables.STAGE_TABLE, list(joined["project_id"]))] if tracker.version else ()
+        writer.write(project_frame(joined, batch.id, sample, config["MAPSERVICE_PID_URL_TEMPLATE"]), then)
         batch.is_sample = batch.is_sample or bool(sample.any())
         statuses.update(joined["join_status"])
         rows_loaded += len(joined)
@@ -241,28 +283,7 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         if progress:
             progress(rows_loaded, total)
     rejected.sort(key=lambda item: item["line"])  # stable: a row's reasons stay in the order they were found
-    if invalid_rows and not skip_invalid:
-        raise ImportRefused(origin.source, rejected, rows_read, invalid_rows)
-    writer.finish()
-    summary = ImportSummary(source=origin.source, rows_read=rows_read, rows_loaded=rows_loaded, rejected=rejected,
-                            join_status=dict(statuses.most_common()), seconds=clock.laps)
-    summary.inserted = tables.count_projects(session) - stored_before
-    summary.updated = rows_loaded - summary.inserted
-    batch.rows_read, batch.rows_loaded = rows_read, rows_loaded
-    batch.rows_rejected, batch.rejected_rows = invalid_rows, rejected
-    clock.lap("store")
-    if progress and rows_loaded != total:  # the last line of the progress: as many stored as there will be
-        progress(rows_loaded, rows_loaded)
-    rebuild_area_statistics(session)
-    summary.data_version = tables.bump_data_version(session)
-    summary.batch_id = batch.id
-    summary.version_id = tracker.record("sample" if replace_sample else "import", user_name, origin.source,
-                                        origin.sha256, summary.data_version,
-                                        {"rows_read": rows_read, "rows_loaded": rows_loaded,
-                                         "rows_rejected": batch.rows_rejected}, {"batch_id": batch.id},
-                                        batch_id=batch.id).id
-    logger.info("imported %s: %d loaded, %d rejected", origin.source, rows_loaded, len(rejected))
-    return summary, clock
+    return rows_read, rows_loaded, rejected, invalid_rows, statuses
 
 
 def _timed(chunks, clock, step):

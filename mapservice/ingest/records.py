@@ -34,6 +34,10 @@ CANONICAL_COLUMNS = (
     + MONEY_COLUMNS + ["number_of_bidders", "eia_required"] + LOCATION_COLUMNS
 )
 REQUIRED = ["project_id", "sector", "fiscal_year"]
+# the attrs key of a raw frame whose cells are all stripped, non-blank text or None already (the template reader)
+STRIPPED = "stripped_text"
+# a web address that is surely one: what is_web_url is asked of the other values only
+PLAIN_WEB_URL = r"https?://[A-Za-z0-9.-]+(?:[:/?#]|$)"
 
 # a character that damaged_text_reason looks for (U+FFFD, the "á" of mojibake, "?"): other text is sound
 SUSPECT_TEXT = "[\ufffd\u00e1?]"
@@ -140,8 +144,12 @@ def _parse_choice(series, choices, column, errors):
 
 def _parse_money(series, column, errors):
     values = series  # text already (validate_records)
-    cleaned = values.str.replace(r"[,\s]|R$|៛$|KHR$", "", regex=True)
-    numbers = pd.to_numeric(cleaned, errors="coerce")
+    numbers = pd.to_numeric(values, errors="coerce")
+    written = values.notna() & numbers.isna()  # only an amount written with separators or a unit is cleaned
+    if written.any():
+        cleaned = values.copy()
+        cleaned[written] = values[written].str.replace(r"[,\s]|R$|៛$|KHR$", "", regex=True)
+        numbers = pd.to_numeric(cleaned, errors="coerce")
     errors.add(values.notna() & numbers.isna(), column,
                lambda v: f'{column} was "{v}"; expected an amount in riel such as 12500000')
     errors.add(numbers < 0, column, lambda v: f'{column} was "{v}"; an amount cannot be negative')
@@ -215,9 +223,12 @@ def validate_records(raw, book, seen_ids=None):
 
     ``seen_ids``: for a file validated a chunk at a time, {project_id: its first line} of the chunks before,
     updated with this chunk's, so an id repeated across chunks is refused as it is within one."""
-    raw = raw.reindex(columns=["line"] + CANONICAL_COLUMNS)
-    # every column as stripped text or None, once: the parsers below take these (blank and NaN are None)
-    frame = pd.DataFrame({"line": raw["line"].astype(object), **{c: _text(raw[c]) for c in CANONICAL_COLUMNS}})
+    # every column as stripped text or None, once: the parsers below take these (blank and NaN are None); a
+    # reader's frame marked STRIPPED holds them already (a column it lacks is None)
+    absent = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    clean = (lambda series: series) if raw.attrs.get(STRIPPED) else _text
+    texts = {c: clean(raw[c]) if c in raw else absent for c in CANONICAL_COLUMNS}
+    frame = pd.DataFrame({"line": raw["line"].astype(object), **texts})
     errors = RecordErrors(frame)
     out = pd.DataFrame({"line": frame["line"].astype(int)})
     for column in ID_COLUMNS + TEXT_COLUMNS:
@@ -233,7 +244,9 @@ def validate_records(raw, book, seen_ids=None):
         reasons[suspect] = [damaged_text_reason(column, v) for v in out[column][suspect]]
         errors.add(reasons.notna(), column, lambda reason: reason, values=reasons)
     for column in URL_COLUMNS:
-        errors.add(out[column].notna() & ~out[column].map(is_web_url), column,
+        web = out[column].str.match(PLAIN_WEB_URL, na=False)
+        web[~web] = out[column][~web].map(is_web_url)
+        errors.add(out[column].notna() & ~web.astype(bool), column,
                    lambda v, c=column: f'{c} was "{v}"; expected a web address starting with http:// or https://')
     _refuse_repeated_ids(out, errors, {} if seen_ids is None else seen_ids)
     for column, choices in CHOICE_COLUMNS.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8
-from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, SourceError
+from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, STRIPPED, SourceError
 from mapservice.ingest.source_files import (
     CHUNK_ROWS,
     KHMER_DIGITS,
@@ -144,7 +144,9 @@ def _frame_of_rows(rows, positions, columns):
         if name in DIGIT_COLUMNS and not "".join(filter(None, values)).isascii():
             values = [None if v is None else v.translate(KHMER_DIGITS) for v in values]  # latin_digits, inline
         data[name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(data)
+    frame = pd.DataFrame(data)
+    frame.attrs[STRIPPED] = True  # the readers' cells are stripped text or None (source_files.py)
+    return frame
 
 
 def _fold(label):

@@ -121,11 +121,14 @@ class Tracker:
     An import passes ``record(batch_id=...)``: every project stored under that batch and not among the rows read
     before is recorded as ``added`` in one ``INSERT ... SELECT`` (the row after built by the database from the
     stored row), so a first import reads nothing back into Python; the import need not ``watch`` the ids that are
-    new to the table (none, when it was empty)."""
+    new to the table (none, when it was empty). A bulk writer that stages each chunk (PostGIS) may instead ``begin``
+    the version before the writes and record each chunk's added rows as it stores them (``added_from_stage``): the
+    database's work is then done while the next chunk is read."""
 
     def __init__(self, session, ids=()):
         ensure_baseline(session, tables.data_version(session))
         self.session, self.ids, self.before = session, set(), {}
+        self.version, self.added = None, 0  # begun early (``begin``), and its added rows recorded so far
         self.watch(ids)
 
     def watch(self, ids):
@@ -133,21 +136,44 @@ class Tracker:
         self.before.update(stored_rows(self.session, new))
         self.ids |= new
 
+    def begin(self, action, user_name, source_file, sha256, detail=None):
+        """Record the version now, before the writes (``record`` completes it): a bulk write then records its
+        ``added`` rows a chunk at a time (``added_from_stage``) as it stores them. Its data version is the one
+        ``tables.bump_data_version`` gives next in this transaction (under the import lock)."""
+        self.version = _new_version(self.session, action, user_name, source_file, sha256,
+                                    tables.data_version(self.session) + 1, detail)
+        return self.version
+
+    def added_from_stage(self, stage, ids):
+        """The statement (SQL, parameters) that records, in the begun version, the projects of the staged chunk
+        ``stage`` (a PostgreSQL table of project columns, each row as it is stored) whose ids are not among the rows
+        read before, as ``added``: the chunk's part of what ``_record_added_batch`` does for a whole batch."""
+        known = [pid for pid in ids if pid in self.before]
+        self.added += len(ids) - len(known)
+        return (f"INSERT INTO project_change ({CHANGE_COLUMNS}) SELECT %s, project_id, 'added', "
+                f"({_not_null_fields_sql()})::json, NULL, {_row_json_sql(True)}, province_code, district_code, "
+                f"commune_code FROM {stage} WHERE project_id <> ALL(%s) ORDER BY project_id", (self.version.id, known))
+
     def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None, batch_id=None):
-        version = _new_version(self.session, action, user_name, source_file, sha256, data_version, detail)
+        if self.version is None:
+            version = _new_version(self.session, action, user_name, source_file, sha256, data_version, detail)
+        else:  # begun: the added rows are recorded, the version's time and data version are now's
+            version, version.at, version.data_version = self.version, utcnow(), data_version
         tally = dict.fromkeys(("added", "changed", "removed", "restored"), 0)
         ids = sorted(self.ids if batch_id is None else self.before)
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             _record_changes(self.session, version, chunk, self.before, stored_rows(self.session, chunk), tally)
         if batch_id is not None:
-            tally["added"] += _record_added_batch(self.session, version, batch_id, self.before)
+            tally["added"] += self.added if self.version is not None else _record_added_batch(
+                self.session, version, batch_id, self.before)
         version.counts = {**tally, **(counts or {})}
         self.session.flush()
         return version
 
 
 KNOWN_TABLE = "history_known_ids"
+CHANGE_COLUMNS = "version_id, project_id, kind, fields, before, after, province_code, district_code, commune_code"
 
 
 def _record_added_batch(session, version, batch_id, known):
@@ -172,8 +198,7 @@ def _record_added_batch(session, version, batch_id, known):
     fields = _not_null_fields_sql()
     cast = "::json" if postgres else ""
     result = connection.exec_driver_sql(
-        "INSERT INTO project_change (version_id, project_id, kind, fields, before, after, province_code, "
-        f"district_code, commune_code) SELECT {mark}, project_id, 'added', ({fields}){cast}, NULL, {after}, "
+        f"INSERT INTO project_change ({CHANGE_COLUMNS}) SELECT {mark}, project_id, 'added', ({fields}){cast}, NULL, {after}, "
         f"province_code, district_code, commune_code FROM project WHERE batch_id = {mark}{skip} ORDER BY project_id",
         (version.id, batch_id))
     if known:

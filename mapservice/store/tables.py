@@ -1,4 +1,6 @@
 """Writing the stored tables and reading them back as frames; every write runs inside the caller's transaction."""
+import queue
+import threading
 from datetime import datetime, timezone
 
 import geopandas as gpd
@@ -107,10 +109,15 @@ STAGE_TABLE = "project_stage"
 class ProjectWriter:
     """Bulk upserts of projects by project_id inside the caller's transaction, a frame at a time.
 
-    PostGIS: ``COPY`` into a temporary staging table, then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` at
-    ``finish``; SpatiaLite: ``executemany`` of plain tuples. No dict and no ORM object per row; the point is made
-    in SQL from lon/lat (``ST_SetSRID(ST_MakePoint)`` / ``MakePoint``). The frames hold BULK_COLUMNS, typed
-    (``project_frame`` in ingest/pipelines.py)."""
+    PostGIS: each frame is written by a writer thread while the caller prepares the next one (PostgreSQL works on
+    the other core meanwhile; psycopg releases the GIL while it waits on the server; one frame waits at most, so
+    memory stays flat): ``COPY`` into a temporary staging table, one ``INSERT ... SELECT ... ON CONFLICT DO
+    UPDATE`` of the chunk, then the statements ``write`` was given (the history's rows of the chunk), on the one
+    connection of the transaction. An error of the thread is raised in the caller by the next ``write``, ``wait``
+    or ``finish``, so the transaction rolls back; ``close`` (always, in a ``finally``) stops the thread before it
+    does. SpatiaLite: ``executemany`` of plain tuples, in the caller's thread. No dict and no ORM object per row; the
+    point is made in SQL from lon/lat (``ST_SetSRID(ST_MakePoint)`` / ``MakePoint``). The frames hold BULK_COLUMNS,
+    typed (``project_frame`` in ingest/pipelines.py)."""
 
     def __init__(self, session, batch_id=None):
         self.connection = session.connection()
@@ -120,33 +127,110 @@ class ProjectWriter:
             self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
             self.connection.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {STAGE_TABLE} (LIKE project INCLUDING DEFAULTS) ON COMMIT DROP")
+            self._indexes = _drop_secondary_indexes(self.connection) if _is_empty(self.connection) else []
+            self._driver = self.connection.connection.driver_connection
+            self._queue, self._error = queue.Queue(maxsize=1), None
+            self._thread = threading.Thread(target=self._run, name="project-writer", daemon=True)
+            self._thread.start()
         else:
             self._insert = _sqlite_upsert_sql()
             if batch_id is not None:
                 self._triggers = _drop_row_triggers(self.connection)
 
-    def write(self, frame):
-        rows = _tuples(frame, iso_dates=not self.postgres)
+    @property
+    def stages(self):
+        """True when each frame passes through STAGE_TABLE, where ``write``'s statements find it."""
+        return self.postgres
+
+    def write(self, frame, then=()):
+        """Store ``frame``; then run the statements ``then`` ((SQL, parameters), PostGIS only) on its staged rows."""
+        if not self.postgres:
+            rows = _tuples(frame, iso_dates=True)
+            if rows:
+                self.connection.exec_driver_sql(self._insert, rows)
+            return
+        self._raise()
+        self._queue.put((frame, list(then)))
+
+    def wait(self):
+        """Return once every frame given is stored (the caller may use the connection again), or raise the writer's
+        error."""
         if self.postgres:
-            driver = self.connection.connection.driver_connection
-            with driver.cursor() as cursor, cursor.copy(
-                    f"COPY {STAGE_TABLE} ({', '.join(BULK_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        elif rows:
-            self.connection.exec_driver_sql(self._insert, rows)
+            self._queue.join()
+            self._raise()
 
     def finish(self):
         if not self.postgres:
             if self._triggers:
                 _index_batch(self.connection, self.batch_id, self._triggers)
             return
+        self.wait()
+        self.close()
+        self.connection.exec_driver_sql(f"DROP TABLE {STAGE_TABLE}")
+        if self._indexes:
+            self.connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+            for sql in self._indexes:
+                self.connection.exec_driver_sql(sql)
+
+    def close(self):
+        """Stop the writer thread (the frame it is storing finished, the waiting one dropped); idempotent."""
+        if not self.postgres or not self._thread.is_alive():
+            return
+        try:
+            self._queue.get_nowait()  # a frame not begun is not stored (close after an error)
+            self._queue.task_done()
+        except queue.Empty:
+            pass
+        self._queue.put(None)
+        self._thread.join()
+
+    def _raise(self):
+        if self._error is not None:
+            raise self._error
+
+    def _run(self):
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after an error the rest is dropped: the transaction will roll back
+                try:
+                    self._store(*item)
+                except BaseException as exc:  # noqa: BLE001 (raised again in the caller's thread)
+                    self._error = exc
+            self._queue.task_done()
+        self._queue.task_done()
+
+    def _store(self, frame, then):
         columns = ", ".join(BULK_COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECT_COLUMNS if c != "project_id")
-        self.connection.exec_driver_sql(
-            f"INSERT INTO project ({columns}, geom) SELECT {columns}, ST_SetSRID(ST_MakePoint(lon, lat), 4326) "
-            f"FROM {STAGE_TABLE} ON CONFLICT (project_id) DO UPDATE SET {updates}")
-        self.connection.exec_driver_sql(f"DROP TABLE {STAGE_TABLE}")
+        with self._driver.cursor() as cursor:
+            with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN") as copy:
+                for row in _tuples(frame, iso_dates=False):
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO project ({columns}, geom) SELECT {columns}, ST_SetSRID(ST_MakePoint(lon, lat), 4326) "
+                f"FROM {STAGE_TABLE} ON CONFLICT (project_id) DO UPDATE SET {updates}")
+            for sql, parameters in then:
+                cursor.execute(sql, parameters)
+            cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+
+
+# a load into an empty project table builds its secondary indexes once at the end, in sorted runs of this much memory
+# each, instead of maintaining nine indexes row by row (the primary key stays: the upsert needs it)
+INDEX_BUILD_MEMORY = "256MB"
+
+
+def _is_empty(connection):
+    return connection.exec_driver_sql("SELECT NOT EXISTS (SELECT 1 FROM project)").scalar()
+
+
+def _drop_secondary_indexes(connection):
+    """Drop the indexes of the project table but its primary key, inside the transaction (PostgreSQL's DDL is
+    transactional: a rollback brings them back); their CREATE statements, to make them again."""
+    found = connection.exec_driver_sql(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = 'project'::regclass AND NOT i.indisprimary ORDER BY 1").all()
+    for name, _sql in found:
+        connection.exec_driver_sql(f"DROP INDEX {name}")
+    return [sql for _name, sql in found]
 
 
 def _sqlite_upsert_sql():
