@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapservice.ingest.pipelines import import_sample
-from mapservice.store.db import create_db_engine, init_schema
+from mapservice.store.db import SQLITE_MMAP_BYTES, create_db_engine, init_schema
 from mapservice.web import create_app
 
 
@@ -121,3 +121,15 @@ def test_a_postgis_schema_made_after_a_spatialite_one_has_its_spatial_index(make
                           "'idx_admin_area_geom')") == 2
     assert spatialite.scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('idx_project_geom', "
                              "'idx_admin_area_geom')") == 2
+
+
+def test_spatialite_connections_map_the_file(db):
+    """SpatiaLite reads its pages through a memory mapping (no read() call per page): PRAGMA mmap_size is set on
+    every connection the engine opens."""
+    if db.backend != "spatialite":
+        pytest.skip("a SQLite setting")
+    engine = create_db_engine(db.config)
+    with engine.connect() as first, engine.connect() as second:
+        sizes = [conn.exec_driver_sql("PRAGMA mmap_size").scalar() for conn in (first, second)]
+    engine.dispose()
+    assert sizes == [SQLITE_MMAP_BYTES, SQLITE_MMAP_BYTES]

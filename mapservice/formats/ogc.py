@@ -348,16 +348,17 @@ def _project_items(session, snapshot, query):
     all), which makes a page of projects a third of the size. The last page (not full) needs no count: its offset
     and length give it; others are counted in the page's own statement. (Counting with a window was tried: the
     planner then walks the primary key over every project for a large box, thinking the LIMIT stops it early.)"""
-    conditions = _project_conditions(session, query)
     if query.after is None and not query.sortby and query.condition is None and query.filters == Filters() and (
             query.bbox is not None):  # a box and nothing else, the clients' usual page: its Page is kept
         properties = None if query.properties is None else tuple(query.properties)
         key = (session.get_bind().dialect.name, properties, query.bbox[0] > query.bbox[2])
-        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(conditions, (), query.properties))
+        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_conditions(session, query), (),
+                                                                  query.properties))
         parameters = box_parameters(query.bbox)
     else:
         keyset = [] if query.after is None else [Project.project_id > query.after]
-        page, parameters = _project_page(conditions, keyset, query.properties, query.sortby), None
+        page = _project_page(_project_conditions(session, query), keyset, query.properties, query.sortby)
+        parameters = None
     found, counted = page.read(session, query.limit, query.offset, snapshot.areas.areas, drop_nulls=True,
                                parameters=parameters)
     if found and len(found) < query.limit and query.after is None:
@@ -365,7 +366,7 @@ def _project_items(session, snapshot, query):
     elif counted is not None:
         matched = counted if counted <= MATCHED_LIMIT else None
     else:
-        matched = _projects_matched(session, snapshot, conditions)
+        matched = _projects_matched(session, snapshot, _project_conditions(session, query))
     return [Feature(*feature) for feature in projects.features(found)], matched
 
 

@@ -24,6 +24,9 @@ def is_spatialite(engine_or_url):
     return sa.engine.make_url(str(url)).get_backend_name() == "sqlite"
 
 
+SQLITE_MMAP_BYTES = 1 << 30  # up to 1 GiB of a SpatiaLite file mapped (1M projects take about that)
+
+
 def create_db_engine(config, url=None, limits=None):
     """Build the engine ``url`` (default ``DATABASE_URL``) names; SQLite connections get SpatiaLite loaded.
     ``limits`` (PostGIS only): {"statement_timeout_ms", "connect_timeout_s"} for the web's connections."""
@@ -44,6 +47,9 @@ def create_db_engine(config, url=None, limits=None):
         dbapi_conn.load_extension(library)
         dbapi_conn.enable_load_extension(False)
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        # pages read from the OS's page cache through a mapping, not a read() call each: a bbox page touches
+        # hundreds of them (0.3 ms of system CPU per page at 50k projects); the file is shared, not copied
+        dbapi_conn.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         init_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
 
     return engine
