@@ -73,6 +73,12 @@ SETTINGS = {
         "PostGIS statement_timeout of the web app's queries, in milliseconds (imports are not limited); 0 = none.",
     ),
     "MAPSERVICE_CONNECT_TIMEOUT_S": (3, "Seconds the web app waits for a PostGIS connection before answering 503."),
+    "MAPSERVICE_LOCK_TIMEOUT_MS": (
+        2000,
+        "PostGIS lock_timeout of the web app's queries, in milliseconds: how long a request waits for a table an "
+        "import holds locked (a first import rebuilds the empty project table's indexes) before answering 503; "
+        "0 = none.",
+    ),
     "MAPSERVICE_QUEUE_WAIT_MS": (
         2000,
         "A request that waited longer than this behind busy workers (measured from the front's X-Request-Start) "
@@ -125,6 +131,7 @@ SETTINGS = {
 
 _INT_SETTINGS = {"MAPSERVICE_FIRST_YEAR", "MAPSERVICE_LAST_YEAR", "MAPSERVICE_MAX_IMPORT_BYTES",
                  "MAPSERVICE_STATEMENT_TIMEOUT_MS", "MAPSERVICE_CONNECT_TIMEOUT_S", "MAPSERVICE_QUEUE_WAIT_MS",
+                 "MAPSERVICE_LOCK_TIMEOUT_MS",
                  "MAPSERVICE_EXPENSIVE_CONCURRENCY", "MAPSERVICE_EXPENSIVE_WAIT_MS", "MAPSERVICE_IMPORT_WAIT_SECONDS",
                  "MAPSERVICE_ARTEFACT_TILE_MAXZOOM", "MAPSERVICE_HTTPS", "MAPSERVICE_TRUSTED_PROXIES"}
 

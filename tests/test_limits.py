@@ -160,6 +160,29 @@ def test_postgis_statement_timeout_is_a_503(make_db):
     assert client.get("/readyz").status_code == 200  # a slow query is not an outage
 
 
+def test_postgis_lock_timeout_is_a_503_not_an_outage(make_db):
+    """A first import holds the project table locked (it loads it without its secondary indexes and builds them at
+    the end, store/tables.py): a request waits MAPSERVICE_LOCK_TIMEOUT_MS for it, not the statement timeout,
+    then answers 503 with Retry-After; the database is not marked unreachable."""
+    db = make_db("postgis")
+    app = create_app({"DATABASE_URL": db.config["DATABASE_URL"], "TESTING": True,
+                      "MAPSERVICE_LOCK_TIMEOUT_MS": 300})
+    client = app.test_client()
+    assert client.get("/api/v1/projects").status_code == 200  # the snapshot is built before the lock
+    engine = sa.create_engine(db.config["DATABASE_URL"])
+    with engine.connect() as importer:
+        importer.execute(sa.text("LOCK TABLE project IN ACCESS EXCLUSIVE MODE"))  # what DROP INDEX takes
+        started = time.monotonic()
+        answer = client.get("/api/v1/projects?year=2016")
+        assert time.monotonic() - started < 2
+        assert (answer.status_code, answer.headers["Retry-After"], answer.get_json()["error"]) == (
+            503, "5", "The data are being imported just now. Please try again in a few seconds.")
+        importer.rollback()
+    engine.dispose()
+    assert client.get("/api/v1/projects?year=2016").status_code == 200
+    assert app.extensions["database_state"].down_since is None  # no outage was declared
+
+
 def test_the_read_side_uses_the_replica_url(make_db):
     primary, replica = make_db("postgis"), make_db("postgis")
     import_sample(replica.sessions, replica.config, 200, 1)  # the replica is ahead: the answers must be its own

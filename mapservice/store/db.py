@@ -29,7 +29,8 @@ SQLITE_MMAP_BYTES = 1 << 30  # up to 1 GiB of a SpatiaLite file mapped (1M proje
 
 def create_db_engine(config, url=None, limits=None):
     """Build the engine ``url`` (default ``DATABASE_URL``) names; SQLite connections get SpatiaLite loaded.
-    ``limits`` (PostGIS only): {"statement_timeout_ms", "connect_timeout_s"} for the web's connections."""
+    ``limits`` (PostGIS only): {"statement_timeout_ms", "lock_timeout_ms", "connect_timeout_s"} for the web's
+    connections."""
     url = sa.engine.make_url(url or config["DATABASE_URL"])
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, **_postgres_limits(limits))
@@ -60,6 +61,7 @@ def create_read_engine(config):
     ``DATABASE_URL``; on PostGIS with a statement timeout and short connection waits, so that a slow query or an
     unreachable server answers 503 instead of holding a worker thread."""
     limits = {"statement_timeout_ms": config["MAPSERVICE_STATEMENT_TIMEOUT_MS"],
+              "lock_timeout_ms": config["MAPSERVICE_LOCK_TIMEOUT_MS"],
               "connect_timeout_s": config["MAPSERVICE_CONNECT_TIMEOUT_S"]}
     return create_db_engine(config, config.get("MAPSERVICE_READ_DATABASE_URL") or None, limits)
 
@@ -68,8 +70,11 @@ def _postgres_limits(limits):
     if not limits:
         return {}
     connect_args = {"connect_timeout": max(1, int(limits["connect_timeout_s"]))}
-    if limits["statement_timeout_ms"]:
-        connect_args["options"] = f"-c statement_timeout={int(limits['statement_timeout_ms'])}"
+    options = [f"-c {name}={int(limits[key])}" for name, key in (("statement_timeout", "statement_timeout_ms"),
+                                                                  ("lock_timeout", "lock_timeout_ms"))
+               if limits.get(key)]
+    if options:
+        connect_args["options"] = " ".join(options)
     # a thread waits at most this long for a pooled connection (the default 30 s is a hang, not an answer)
     return {"connect_args": connect_args, "pool_timeout": max(1, int(limits["connect_timeout_s"]))}
 

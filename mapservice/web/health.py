@@ -19,8 +19,10 @@ logger = logging.getLogger(__name__)
 blueprint = Blueprint("health", __name__)
 RETRY_AFTER_S = 5
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout cuts a query off
+LOCK_NOT_AVAILABLE = "55P03"  # ... when lock_timeout does (a first import holds the project table)
 UNREACHABLE = lazy_gettext("The database cannot be reached just now. Please try again in a few seconds.")
 TOO_SLOW = lazy_gettext("This request took too long to answer. Please try again in a moment, or ask for less.")
+BEING_IMPORTED = lazy_gettext("The data are being imported just now. Please try again in a few seconds.")
 NO_DATA = "no boundaries are loaded yet (mapservice import-boundaries)"
 
 
@@ -106,9 +108,13 @@ def init_app(app, engine, schema_engine):
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)
     def database_unavailable(exc):
-        if getattr(getattr(exc, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if sqlstate == QUERY_CANCELED:
             logger.warning("statement_timeout on %s", request.full_path)
             return unavailable(TOO_SLOW, RETRY_AFTER_S)
+        if sqlstate == LOCK_NOT_AVAILABLE:  # not an outage: the database answers, an import holds the table
+            logger.warning("lock_timeout on %s (an import holds the table)", request.full_path)
+            return unavailable(BEING_IMPORTED, RETRY_AFTER_S)
         state.failed(exc)
         return unavailable(UNREACHABLE, RETRY_AFTER_S)
 
