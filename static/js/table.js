@@ -15,13 +15,22 @@ function header(...names) {
   return el("tr", {}, ...names.map(([text, numeric]) => el("th", { scope: "col", className: numeric ? "num" : null, text })));
 }
 
+// a dense street view holds tens of thousands of projects: the table lists this many (the map and the
+// downloads have them all), with a caption that says so
+const MAX_PROJECT_ROWS = 500;
+
 export function renderTable(table, data, { onArea }) {
   const head = table.tHead;
   const body = table.tBodies[0];
   const features = [...data.features];
+  table.deleteCaption();
   if (data.layer === "project_points" && !data.aggregated) {
     head.replaceChildren(header([_("Project")], [_("Year")], [_("Sector")], [_("Budget (riel)"), true], [_("Spent (riel)"), true]));
-    body.replaceChildren(...features.map(({ properties: p }) => el("tr", { "data-project-id": p.project_id },
+    if (features.length > MAX_PROJECT_ROWS) {
+      table.createCaption().textContent = _("%(shown)s of %(total)s: zoom in to list the others.",
+        { shown: formatNumber(MAX_PROJECT_ROWS), total: formatNumber(features.length) });
+    }
+    body.replaceChildren(...features.slice(0, MAX_PROJECT_ROWS).map(({ properties: p }) => el("tr", { "data-project-id": p.project_id },
       el("th", { scope: "row" }, el("a", { href: config.urls.projectPage.replace(/_$/, encodeURIComponent(p.project_id)),
         text: localName(p, "title") || p.project_id })),
       el("td", { text: p.fiscal_year }), el("td", { text: config.vocabulary.sector[p.sector] || p.sector }),

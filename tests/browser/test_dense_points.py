@@ -1,6 +1,6 @@
 """A dense street-zoom view (a city at 1M projects holds thousands of points per tile): the map page draws them on
 one canvas, not as one element each, and a project is still reached by a click (the popup) and by the keyboard
-(the list of the view). The dense tile is made here (mapbox_vector_tile, the service's own encoder on SpatiaLite)
+(the list of the view), and the table view lists the first 500. The dense tile is made here (mapbox_vector_tile, the service's own encoder on SpatiaLite)
 and answered in place of the one tile holding BT-01, with BT-01 itself in it; the other tiles come from the app.
 SpatiaLite only."""
 import math
@@ -94,4 +94,12 @@ def test_a_dense_street_view_is_drawn_on_a_canvas_and_reached_by_click_and_keybo
     assert focused and focused != first.get_attribute("data-project-id")
     with page.expect_request(lambda request: request.url.endswith(f"/api/v1/projects/{focused}")):
         page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+    # the table view lists the first 500 of them, and its caption says so (in Khmer)
+    page.click("button#view-table")
+    page.wait_for_selector("#table-view", state="visible")
+    assert page.locator("#view-table-data tbody tr").count() == 500
+    caption = page.text_content("#view-table-data caption")
+    assert KHMER.search(caption) and "500" in caption.translate(str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")), caption
     assert map_page.errors == []
