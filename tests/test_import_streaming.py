@@ -5,11 +5,13 @@ under the import lock; `sample --output` writes its cells through the neutralisi
 import csv
 import json
 import os
+import threading
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from mapservice.cli import main
 from mapservice.ingest import pipelines, readers
@@ -228,3 +230,25 @@ def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(db, tmp_path)
     assert db.fingerprint() == before
     assert db.rows(INDEXES) == indexes
     assert db.rows("SELECT count(*) FROM project") == [(0,)]
+
+
+def test_a_first_import_does_not_wait_for_a_reader_of_the_table(db, tmp_path):
+    """A first import drops the empty table's secondary indexes only if it can lock the table at once: a
+    transaction reading it (an artefact build, a request) is neither waited for nor made to wait; the import then
+    keeps the indexes and stores everything while the reader's transaction is still open."""
+    if db.backend != "postgis":
+        pytest.skip("the index rebuild is PostGIS's")
+    indexes = db.rows(INDEXES)
+    engine = sa.create_engine(db.config["DATABASE_URL"])
+    done = []
+    with engine.connect() as reader:
+        reader.execute(sa.text("SELECT count(*) FROM project")).scalar()  # its transaction holds the table
+        worker = threading.Thread(target=lambda: done.append(import_projects(
+            db.sessions, db.config, write_csv(tmp_path / "first.csv", ROWS), chunk_rows=2)))
+        worker.start()
+        worker.join(timeout=60)
+        assert done, "the import waited for the reader's transaction"
+        reader.rollback()
+    engine.dispose()
+    assert db.rows("SELECT count(*) FROM project") == [(len(ROWS),)]
+    assert db.rows(INDEXES) == indexes

@@ -127,7 +127,8 @@ class ProjectWriter:
             self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
             self.connection.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {STAGE_TABLE} (LIKE project INCLUDING DEFAULTS) ON COMMIT DROP")
-            self._indexes = _drop_secondary_indexes(self.connection) if _is_empty(self.connection) else []
+            empty = _is_empty(self.connection)
+            self._indexes = _drop_secondary_indexes(self.connection) if empty and _lock_now(self.connection) else []
             self._driver = self.connection.connection.driver_connection
             self._queue, self._error = queue.Queue(maxsize=1), None
             self._thread = threading.Thread(target=self._run, name="project-writer", daemon=True)
@@ -220,6 +221,20 @@ INDEX_BUILD_MEMORY = "256MB"
 
 def _is_empty(connection):
     return connection.exec_driver_sql("SELECT NOT EXISTS (SELECT 1 FROM project)").scalar()
+
+
+def _lock_now(connection):
+    """Take the project table's exclusive lock (which dropping its indexes needs) if no other transaction holds
+    the table, else say so at once: an artefact build or a request reading the previous version is not waited for
+    (nor made to wait); the load then keeps the indexes. A savepoint keeps the transaction usable after a refusal."""
+    connection.exec_driver_sql("SAVEPOINT project_lock")
+    try:
+        connection.exec_driver_sql("LOCK TABLE project IN ACCESS EXCLUSIVE MODE NOWAIT")
+    except sa.exc.OperationalError:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT project_lock")
+        return False
+    connection.exec_driver_sql("RELEASE SAVEPOINT project_lock")
+    return True
 
 
 def _drop_secondary_indexes(connection):
