@@ -198,15 +198,14 @@ HISTORY = "SELECT project_id, kind, fields::text, before::text, after::text, pro
           "commune_code FROM project_change ORDER BY project_id"
 
 
-def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_whole(db, make_db, tmp_path):
+def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_whole(make_db, tmp_path):
     """PostGIS loads an empty table a chunk at a time from a writer thread, recording each chunk's added rows and
     building the secondary indexes once at the end: the same history and indexes as a whole-file import."""
-    if db.backend != "postgis":
-        pytest.skip("the writer thread and the index rebuild are PostGIS's")
+    db = make_db("postgis")  # the writer thread and the index rebuild are PostGIS's
     indexes = db.rows(INDEXES)
     path = write_csv(tmp_path / "projects.csv", ROWS)
     chunked = import_projects(db.sessions, db.config, path, chunk_rows=2)
-    whole_db = make_db(db.backend)
+    whole_db = make_db("postgis")
     import_projects(whole_db.sessions, whole_db.config, path, chunk_rows=len(ROWS))
     assert db.rows(INDEXES) == indexes and len(indexes) == 9
     history = db.rows(HISTORY)
@@ -217,12 +216,11 @@ def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_w
     assert db.scalar(f"SELECT data_version FROM version_record WHERE id = {chunked.version_id}") == chunked.data_version
 
 
-def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(db, tmp_path):
+def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(make_db, tmp_path):
     """A chunk the database refuses (an id longer than project_id's 64 characters, which PostGIS enforces) fails in
     the writer thread while the next chunk is read: the error reaches the caller, nothing is stored, and the
     indexes dropped for the bulk load are there again."""
-    if db.backend != "postgis":
-        pytest.skip("the writer thread and the index rebuild are PostGIS's")
+    db = make_db("postgis")  # the writer thread and the index rebuild are PostGIS's
     indexes, before = db.rows(INDEXES), db.fingerprint()
     rows = [row(f"NEW-{n}") for n in range(4)] + [row("X" * 70)] + [row(f"MORE-{n}") for n in range(5)]
     with pytest.raises(Exception, match="value too long"):
@@ -232,12 +230,11 @@ def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(db, tmp_path)
     assert db.rows("SELECT count(*) FROM project") == [(0,)]
 
 
-def test_a_first_import_does_not_wait_for_a_reader_of_the_table(db, tmp_path):
+def test_a_first_import_does_not_wait_for_a_reader_of_the_table(make_db, tmp_path):
     """A first import drops the empty table's secondary indexes only if it can lock the table at once: a
     transaction reading it (an artefact build, a request) is neither waited for nor made to wait; the import then
     keeps the indexes and stores everything while the reader's transaction is still open."""
-    if db.backend != "postgis":
-        pytest.skip("the index rebuild is PostGIS's")
+    db = make_db("postgis")  # the index rebuild is PostGIS's
     indexes = db.rows(INDEXES)
     engine = sa.create_engine(db.config["DATABASE_URL"])
     done = []

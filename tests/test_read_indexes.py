@@ -123,11 +123,10 @@ def test_a_postgis_schema_made_after_a_spatialite_one_has_its_spatial_index(make
                              "'idx_admin_area_geom')") == 2
 
 
-def test_spatialite_connections_map_the_file(db):
+def test_spatialite_connections_map_the_file(make_db):
     """SpatiaLite reads its pages through a memory mapping (no read() call per page): PRAGMA mmap_size is set on
     every connection the engine opens."""
-    if db.backend != "spatialite":
-        pytest.skip("a SQLite setting")
+    db = make_db("spatialite")
     engine = create_db_engine(db.config)
     with engine.connect() as first, engine.connect() as second:
         sizes = [conn.exec_driver_sql("PRAGMA mmap_size").scalar() for conn in (first, second)]
