@@ -315,8 +315,7 @@ def query_items(session, snapshot, collection, query):
 def get_item(session, snapshot, collection, feature_id, query):
     """One feature by its id (project id or area code), or None; a statistics item totals the query's filters."""
     if collection.kind == "projects":
-        page = projects.Page([Project.project_id == feature_id], [], query.properties or projects.FEATURE_FIELDS,
-                             projects.FEATURE_LEAD)
+        page = projects.Page.of_features([Project.project_id == feature_id], [], query.properties)
         found = projects.features(page.read(session, 1, 0, snapshot.areas.areas, drop_nulls=True)[0])
         return present([Feature(*found[0])], query, selected=True)[0] if found else None
     select = sa.select(AdminArea.code).where(AdminArea.level == collection.level, AdminArea.code == feature_id)
@@ -373,8 +372,8 @@ def _project_items(session, snapshot, query):
 def _project_page(conditions, keyset, properties, sortby=()):
     """The Page of projects for the conditions (and the keyset's), counted up to MATCHED_LIMIT when any filters."""
     count = projects.count_up_to(conditions, MATCHED_LIMIT) if conditions else None
-    return projects.Page([*conditions, *keyset], ogc_query.sort_order(sortby, _PROJECTS),
-                         properties or projects.FEATURE_FIELDS, projects.FEATURE_LEAD, count)
+    return projects.Page.of_features([*conditions, *keyset], ogc_query.sort_order(sortby, _PROJECTS), properties,
+                                     count)
 
 
 def _projects_matched(session, snapshot, conditions):

@@ -118,7 +118,7 @@ def list_projects(session, filters, sort="project_id", limit=None, offset=0, aft
 
 # a page's limit and offset are given when its statement runs: a Page made once serves every page of its shape
 PAGE_LIMIT, PAGE_OFFSET = (sa.bindparam(name, type_=sa.Integer) for name in ("page_limit", "page_offset"))
-FEATURE_LEAD = (Project.project_id, Project.lon, Project.lat)  # a feature's id and point, before its properties
+_FEATURE_LEAD = (Project.project_id, Project.lon, Project.lat)  # a feature's id and point, before its properties
 
 
 class Page:
@@ -141,6 +141,12 @@ class Page:
         query = _selecting(columns) if count is None else _selecting(columns).add_columns(count)
         self.statement = (query.select_from(Project).join(ids, ids.c.project_id == Project.project_id)
                           .order_by(*order))
+
+    @classmethod
+    def of_features(cls, conditions, order, fields=None, count=None):
+        """A Page of GeoJSON features (``features`` of what it reads): their id and point, then the properties
+        ``fields`` (default: the record without lon and lat)."""
+        return cls(conditions, order, fields or FEATURE_FIELDS, _FEATURE_LEAD, count)
 
     def read(self, session, limit, offset, areas, drop_nulls=False, parameters=None):
         """[(values of the lead columns, {field: value} in the fields' order)], and the count column's value (None
@@ -178,14 +184,13 @@ def count_up_to(conditions, most):
 
 def records_page(session, filters, sort, limit, offset, areas, after=None):
     """A page of project records (dicts in RECORD_FIELDS order)."""
-    page, _ = Page(keyset_conditions(filters, after), sort_order(sort), RECORD_FIELDS).read(session, limit, offset,
-                                                                                          areas)
-    return [record for _, record in page]
+    page = Page(keyset_conditions(filters, after), sort_order(sort), RECORD_FIELDS)
+    return [record for _, record in page.read(session, limit, offset, areas)[0]]
 
 
 def features(page):
-    """GeoJSON Feature parts of a page read with FEATURE_LEAD: [(id, properties dict, geometry GeoJSON text or
-    None)]. Serialised by ``orjson`` (a database's own JSON functions cost more than the page's query)."""
+    """GeoJSON Feature parts of what a ``Page.of_features`` read: [(id, properties dict, geometry GeoJSON text or
+    None)], for ``feature_object`` and ``dumps``."""
     return [(lead[0], record, point_text(lead[1], lead[2])) for lead, record in page]
 
 
@@ -200,8 +205,7 @@ def point_text(lon, lat):
 
 def collection_text(session, filters, sort, limit, offset, areas, after=None):
     """A page of projects as a GeoJSON FeatureCollection (JSON bytes), every property kept (null when unknown)."""
-    page, _ = Page(keyset_conditions(filters, after), sort_order(sort), FEATURE_FIELDS, FEATURE_LEAD).read(
-        session, limit, offset, areas)
+    page, _ = Page.of_features(keyset_conditions(filters, after), sort_order(sort)).read(session, limit, offset, areas)
     return dumps({"type": "FeatureCollection", "features": [feature_object(*f) for f in features(page)]})
 
 
