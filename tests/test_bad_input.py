@@ -58,6 +58,8 @@ CASES = {
                                  'budget was "-48000000"; an amount cannot be negative'),
     "template-duplicate-id": (".csv", template("OC-2016-010502-002", "OC-2016-010501-001"), 1,
                               'project_id "OC-2016-010501-001" appears more than once in this file (first on line 2)'),
+    "template-long-id": (".csv", template("OC-2016-010502-002", "OC-" + "9" * 62), 1,
+                         f'project_id was "OC-{"9" * 62}", 65 characters; expected at most 64'),
     "template-point-outside": (".csv", template("102.6051,13.4823", "13.4823,102.6051"), 1,
                                "point (13.4823, 102.6051) is outside Cambodia"),
     "template-invalid-geometry": (".csv", template("102.6051,13.4823", "POINT(102.6 13.4),"), 1,

@@ -44,13 +44,15 @@ ROWS = [
 
 
 def write_csv(path, rows):
-    labels = dict(zip(["project_id", "title_en", "sector", "fiscal_year", "budget", "commune_code", "lon", "lat"],
+    labels = dict(zip(["project_id", "title_en", "sector", "fiscal_year", "budget", "commune_code", "lon", "lat",
+                       "pid_reference"],
                       ["Project ID", "Title (English)", "Sector", "Fiscal year", "Budget (riel)", "Commune code",
-                       "Longitude", "Latitude"]))
+                       "Longitude", "Latitude", "PID reference"]))
+    columns = COLUMNS + (["pid_reference"] if any("pid_reference" in r for r in rows) else [])
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([labels[c] for c in COLUMNS])
-        writer.writerows([[r.get(c, "") for c in COLUMNS] for r in rows])
+        writer.writerow([labels[c] for c in columns])
+        writer.writerows([[r.get(c, "") for c in columns] for r in rows])
     return path
 
 
@@ -217,17 +219,33 @@ def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_w
 
 
 def test_an_error_in_the_writer_thread_rolls_the_whole_import_back(make_db, tmp_path):
-    """A chunk the database refuses (an id longer than project_id's 64 characters, which PostGIS enforces) fails in
-    the writer thread while the next chunk is read: the error reaches the caller, nothing is stored, and the
-    indexes dropped for the bulk load are there again."""
+    """A chunk the database refuses (here a row that a CHECK constraint added to the table forbids; validation
+    passes it) fails in the writer thread while the next chunk is read: the error reaches the caller, nothing is
+    stored, and the indexes dropped for the bulk load are there again."""
     db = make_db("postgis")  # the writer thread and the index rebuild are PostGIS's
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE project ADD CONSTRAINT refuse_x CHECK (project_id <> 'REFUSED')"))
     indexes, before = db.rows(INDEXES), db.fingerprint()
-    rows = [row(f"NEW-{n}") for n in range(4)] + [row("X" * 70)] + [row(f"MORE-{n}") for n in range(5)]
-    with pytest.raises(Exception, match="value too long"):
-        import_projects(db.sessions, db.config, write_csv(tmp_path / "long.csv", rows), chunk_rows=2)
+    rows = [row(f"NEW-{n}") for n in range(4)] + [row("REFUSED")] + [row(f"MORE-{n}") for n in range(5)]
+    with pytest.raises(Exception, match="refuse_x"):
+        import_projects(db.sessions, db.config, write_csv(tmp_path / "refused.csv", rows), chunk_rows=2)
     assert db.fingerprint() == before
     assert db.rows(INDEXES) == indexes
     assert db.rows("SELECT count(*) FROM project") == [(0,)]
+
+
+def test_an_id_too_long_for_its_column_is_refused_by_its_line(make_db, tmp_path):
+    """project_id and pid_reference have columns of 64 characters: a longer one is a rejected row naming its line
+    (not a database error on PostGIS, nor stored whole on SpatiaLite), and nothing of the file is stored."""
+    for backend in ("postgis", "spatialite"):
+        db = make_db(backend)
+        rows = [row("NEW-1"), row("X" * 65), row("NEW-2", pid_reference="P" * 70)]
+        with pytest.raises(ImportRefused) as refused:
+            import_projects(db.sessions, db.config, write_csv(tmp_path / f"long-{backend}.csv", rows))
+        assert [(r["line"], r["column"], r["reason"]) for r in refused.value.rejected] == [
+            (3, "project_id", f'project_id was "{"X" * 65}", 65 characters; expected at most 64'),
+            (4, "pid_reference", f'pid_reference was "{"P" * 70}", 70 characters; expected at most 64')]
+        assert db.rows("SELECT count(*) FROM project") == [(0,)]
 
 
 def test_a_first_import_does_not_wait_for_a_reader_of_the_table(make_db, tmp_path):

@@ -38,6 +38,7 @@ BAD = [
      "currency": "XYZ"},
     {"project_id": "R2", "title_en": "x", "sector": "rural_road", "fiscal_year": "2016", "commune_code": "010501",
      "currency": "KHR+USD"},
+    {"project_id": "I" * 65, "title_en": "x", "sector": "rural_road", "fiscal_year": "2016", "commune_code": "010501"},
     {"project_id": "Z", "title_km": "\ufffd\ufffd", "sector": "rural_road", "fiscal_year": "2016",
      "commune_code": "010501"},
 ]

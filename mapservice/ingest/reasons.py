@@ -26,6 +26,8 @@ REASON_CODES = {
     "not_yes_no": (r'^(?P<column>\w+) was "(?P<value>.*)"; expected yes or no', '{column} was "{value}"; expected yes or no'),
     "not_a_web_address": (r'^(?P<column>\w+) was "(?P<value>.*)"; expected a web address',
                           '{column} was "{value}"; expected a web address starting with http:// or https://'),
+    "too_long": (r'^(?P<column>\w+) was "(?P<value>.*)", (?P<length>\d+) characters; expected at most (?P<most>\d+)$',
+                 '{column} was "{value}", {length} characters; expected at most {most}'),
     "repeated_id": (r'^project_id "(?P<value>.*)" appears more than once in this file \(first on line (?P<first_line>\d+)\)',
                     'project_id "{value}" appears more than once in this file (first on line {first_line})'),
     "code_not_digits": (r'^commune_code was "(?P<value>.*)"; expected a 6-digit NCDD code',

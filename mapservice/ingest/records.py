@@ -15,7 +15,7 @@ from mapservice.ingest.currency import SETTING as RATES_SETTING
 from mapservice.ingest.currency import convert_to_riel, rate_text
 from mapservice.ingest.guards import MAX_AMOUNT_RIEL, SourceError, damaged_text_reason  # noqa: F401
 from mapservice.store import vocabulary
-from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS  # noqa: F401  (also for the readers)
+from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, Project  # noqa: F401  (also for the readers)
 
 ID_COLUMNS = ["project_id", "pid_reference", "pid_url"]
 TEXT_COLUMNS = ["title_km", "title_en", "contract_number", "awarded_tenderer", "eia_document_url"]
@@ -34,6 +34,8 @@ CANONICAL_COLUMNS = (
     + MONEY_COLUMNS + ["number_of_bidders", "eia_required"] + LOCATION_COLUMNS
 )
 REQUIRED = ["project_id", "sector", "fiscal_year"]
+# the identifiers the project table keeps in columns of a fixed length: a longer one is refused here, by its line
+LIMITED_COLUMNS = {column: Project.__table__.c[column].type.length for column in ("project_id", "pid_reference")}
 # the attrs key of a raw frame whose cells are all stripped, non-blank text or None already (the template reader)
 STRIPPED = "stripped_text"
 # a web address that is surely one: what is_web_url is asked of the other values only
@@ -238,6 +240,9 @@ def validate_records(raw, book, seen_ids=None):
         errors.add(blank, column, lambda v, c=column: f"{c} is required")
     errors.add(out["title_km"].isna() & out["title_en"].isna(), "title_en",
                lambda v: "a title is required (title_km or title_en)")
+    for column, most in LIMITED_COLUMNS.items():
+        errors.add(out[column].str.len() > most, column,
+                   lambda v, c=column, m=most: f'{c} was "{v}", {len(v)} characters; expected at most {m}')
     for column in TEXT_COLUMNS + ["project_id"]:
         reasons = pd.Series(None, index=out.index, dtype=object)
         suspect = out[column].str.contains(SUSPECT_TEXT, regex=True, na=False)  # only these can be damaged

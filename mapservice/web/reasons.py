@@ -24,6 +24,8 @@ REASON_TEXTS = {
     "not_a_count": lazy_gettext("%(column)s is “%(value)s”; write the number of bidders as a whole number."),
     "not_yes_no": lazy_gettext("%(column)s is “%(value)s”; write %(yes)s or %(no)s."),
     "not_a_web_address": lazy_gettext("%(column)s is “%(value)s”; a link must start with %(http)s or %(https)s."),
+    "too_long": lazy_gettext("%(column)s is “%(value)s”, %(length)s characters long; it may be at most %(most)s "
+                             "characters. Shorten it."),
     "repeated_id": lazy_gettext("The project number “%(value)s” is already on line %(first_line)s of this file. "
                                 "Each project must appear once."),
     "code_not_digits": lazy_gettext("The commune code “%(value)s” is not a commune code of 6 digits, such as "
