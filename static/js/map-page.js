@@ -133,7 +133,10 @@ async function refreshSummary() {
 
 function showAreaBar() {
   const code = areaCode(state);
-  ui.areaBar.hidden = !code;
+  if (ui.areaBar.hidden !== !code) {
+    ui.areaBar.hidden = !code;
+    map.invalidateSize({ pan: false }); // the bar takes its height from the map: a view fitted next sees the new size
+  }
   if (code && profile && profile.code === code) ui.areaName.textContent = placeName(profile);
 }
 
@@ -291,6 +294,9 @@ function start() {
   map.attributionControl.addAttribution(config.attribution);
   localizeControls(map);
   map.on("moveend", onMove);
+  // Leaflet measures its box only when the window resizes; the box also changes when the area bar, a location
+  // message or the table shows or goes: told so, it centres and fits views on the map as it is
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
   window.addEventListener("popstate", () => {
     state = readState(location.search, config);
     writeControls();

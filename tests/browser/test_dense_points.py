@@ -77,10 +77,6 @@ def test_a_dense_street_view_is_drawn_on_a_canvas_and_reached_by_click_and_keybo
     assert KHMER.search(note) and "150" in note.translate(str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")), note
 
     # a click on BT-01's point (the centre of the map) opens its popup from /api/v1/projects/BT-01
-    # The page's panels settle after the first view: the map is 130 px shorter than when it was centred on
-    # BT-01, and Leaflet hears of it on the next window resize (then keeps the centre where it was)
-    page.evaluate("new Promise((done) => { window.dispatchEvent(new Event('resize')); "
-                  "requestAnimationFrame(() => requestAnimationFrame(done)); })")
     page.locator("#map").click()
     page.wait_for_selector("#details .project-popup[data-project-id='BT-01']", timeout=10_000)
     assert page.text_content("#details [data-field=title_km]").strip() == project["title_km"]

@@ -334,6 +334,39 @@ def test_clicking_an_area_drills_down_and_sets_it_in_the_url(map_page):
     assert summary_values(map_page)["projects"] == sum(area["project_count"] for area in districts) == 24
 
 
+def leaflet_size_and_box(page):
+    """Leaflet's idea of the map's size, and the map's box on the page, in whole pixels."""
+    return page.evaluate("""() => { const r = document.getElementById('map').getBoundingClientRect();
+        const size = window.map.getSize(); return [[size.x, size.y], [Math.round(r.width), Math.round(r.height)]]; }""")
+
+
+def paths_outside_the_map(page, selector):
+    """The codes of the areas of ``selector`` that are drawn (partly) outside the map's box."""
+    return page.evaluate("""(selector) => { const map = document.getElementById('map').getBoundingClientRect();
+        return [...document.querySelectorAll(selector)].filter((path) => { const r = path.getBoundingClientRect();
+          return r.left < map.left - 1 || r.top < map.top - 1 || r.right > map.right + 1 || r.bottom > map.bottom + 1;
+        }).map((path) => path.dataset.code); }""", selector)
+
+
+def test_the_first_view_and_a_chosen_area_fit_the_map_as_it_is_shown(map_page):
+    """The panels around the map settle after the first view (the list of areas fills, the area bar shows): the
+    map keeps its size or Leaflet is told, so the whole country fits the first view and a province clicked fits
+    the view it is zoomed to (the view was fitted to a taller map, the south of the country hidden)."""
+    page = map_page.open("lang=en&layer=project_count&level=province").page
+    size, box = leaflet_size_and_box(page)
+    assert size == box
+    assert page.eval_on_selector_all("#map path.area", "els => els.length") == 25
+    assert paths_outside_the_map(page, "#map path.area") == []
+    before = map_page.drawn()
+    page.locator("#map path.area[data-code='01']").click()
+    map_page.wait_drawn_after(before)
+    assert page.is_visible("#area-bar")
+    size, box = leaflet_size_and_box(page)
+    assert size == box
+    # the province's districts fill the view it was fitted to, inside the map
+    assert paths_outside_the_map(page, "#map path.area") == []
+
+
 def test_embed_code_holds_the_current_state(map_page, live_server):
     map_page.open("lang=km&layer=project_count&level=district&year=2016&sector=bridge")
     map_page.page.click("button#embed")
