@@ -13,10 +13,13 @@ from gunicorn.app.base import BaseApplication
 from mapservice.config import PROJECT_ROOT, load_config
 from mapservice.web import auth, security
 
-# Connections one worker accepts at a time. Without the front a slow client holds one of them; behind it (nginx
-# buffers whole requests and responses) each is a request being answered, and more wait in the listen backlog
-# instead of an unbounded queue in the worker.
-CONNECTIONS_PER_THREAD = 4
+# Connections one worker accepts at a time: one per thread, each a request being answered, and no connection kept
+# open between requests (gunicorn's keepalive 0). More wait in the listen backlog that every worker takes from, so
+# each request goes to a worker with a free thread. With keep-alive, a client's connections stayed with the worker
+# that accepted them: 8 of wrk's connections on one worker of two (half the requests/s) in one run of five, and the
+# trivial request's p99 4-5x its p50 where it is 2.8x now (docs/performance.md). Behind the front nothing changes
+# for the client (nginx keeps the client's connection and opens one to the app per request, as it did).
+CONNECTIONS_PER_THREAD = 1
 
 
 class Server(BaseApplication):
@@ -50,7 +53,7 @@ def serve(app_factory, bind, workers, threads):
     another user, can connect: keep it in a directory only they reach)."""
     Server(app_factory, {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
                          "worker_connections": threads * CONNECTIONS_PER_THREAD, "umask": 0o111,
-                         "accesslog": "-", "timeout": 120, "graceful_timeout": 10,
+                         "accesslog": "-", "timeout": 120, "keepalive": 0, "graceful_timeout": 10,
                          "post_worker_init": after_worker_start,
                          # gunicorn >= 25.1 binds one control socket per user (~/.gunicorn/gunicorn.ctl): a second
                          # server on the host would take it over from the first

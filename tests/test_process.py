@@ -2,6 +2,7 @@
 --public starts the service run after run (killed while serving, killed during its imports, stopped); a gunicorn
 worker freezes what its app holds for good."""
 import gc
+import http.client
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import time
 import types
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -166,6 +168,34 @@ def test_two_servers_on_one_host_claim_no_shared_control_socket(make_db, tmp_pat
         for server in servers:
             os.killpg(server.pid, 15)
             server.wait(timeout=30)
+
+
+def test_a_worker_keeps_no_connection_between_requests(make_db, tmp_path):
+    """`mapservice serve` answers each request with `Connection: close`, even when the
+    client asks to keep it: a request waits in the listen backlog that every worker takes from, instead of on a
+    connection that stays with the worker that accepted it. Eight clients at once on two workers of one thread
+    each all get their answer."""
+    db = make_db("spatialite")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mapservice.cli", "--database-url", db.config["DATABASE_URL"], "serve",
+         "--port", str(port), "--workers", "2", "--threads", "1"], env=dict(os.environ, HOME=str(tmp_path)),
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).status == 200,
+                          120), "the server did not answer"
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/ogc/collections/projects?f=json", headers={"Connection": "keep-alive"})
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("Connection") == "close"
+        response.read()
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/ogc/collections/projects?f=json", timeout=30).status, range(8)))
+        assert statuses == [200] * 8
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def test_a_worker_keeps_what_it_holds_for_good_out_of_the_collectors_reach(make_db):
