@@ -18,7 +18,7 @@ from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.read import cql2, projects
 from mapservice.read.cache import LRU
 from mapservice.read.filters import (FILTER_PARAMETERS, FilterError, Filters, bbox_conditions, box_parameters,
-                                     parse_filters, project_conditions)
+                                     parse_filters, project_conditions, projects_from)
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
 
@@ -337,9 +337,13 @@ def present(features, query, selected=False):
                     crs_systems.geojson_in(f.geometry, query.crs)) for f in features]
 
 
-def _project_conditions(session, query):
-    conditions = [*project_conditions(query.filters), *bbox_conditions(query.bbox, session.get_bind().dialect.name)]
-    return conditions if query.condition is None else [*conditions, query.condition]
+def _project_where(session, query):
+    """(what the query's projects are selected from, its conditions): the filters', the box's and the CQL2 filter's
+    conditions, on the projects or (a box on SpatiaLite) the projects joined to their spatial index."""
+    dialect = session.get_bind().dialect.name
+    conditions = [*project_conditions(query.filters), *bbox_conditions(query.bbox, dialect)]
+    return (projects_from(query.bbox, dialect),
+            conditions if query.condition is None else [*conditions, query.condition])
 
 
 def _project_items(session, snapshot, query):
@@ -351,12 +355,12 @@ def _project_items(session, snapshot, query):
             query.bbox is not None):  # a box and nothing else, the clients' usual page: its Page is kept
         properties = None if query.properties is None else tuple(query.properties)
         key = (session.get_bind().dialect.name, properties, query.bbox[0] > query.bbox[2])
-        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_conditions(session, query), (),
+        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_where(session, query), (),
                                                                   query.properties))
         parameters = box_parameters(query.bbox)
     else:
         keyset = [] if query.after is None else [Project.project_id > query.after]
-        page = _project_page(_project_conditions(session, query), keyset, query.properties, query.sortby)
+        page = _project_page(_project_where(session, query), keyset, query.properties, query.sortby)
         parameters = None
     found, counted = page.read(session, query.limit, query.offset, snapshot.areas.areas, drop_nulls=True,
                                parameters=parameters)
@@ -365,24 +369,27 @@ def _project_items(session, snapshot, query):
     elif counted is not None:
         matched = counted if counted <= MATCHED_LIMIT else None
     else:
-        matched = _projects_matched(session, snapshot, _project_conditions(session, query))
+        matched = _projects_matched(session, snapshot, _project_where(session, query))
     return [Feature(*feature) for feature in projects.features(found)], matched
 
 
-def _project_page(conditions, keyset, properties, sortby=()):
-    """The Page of projects for the conditions (and the keyset's), counted up to MATCHED_LIMIT when any filters."""
-    count = projects.count_up_to(conditions, MATCHED_LIMIT) if conditions else None
+def _project_page(where, keyset, properties, sortby=()):
+    """The Page of projects for ``where`` (``_project_where``) and the keyset's conditions, counted up to
+    MATCHED_LIMIT when any filters."""
+    source, conditions = where
+    count = projects.count_up_to(conditions, MATCHED_LIMIT, source) if conditions else None
     return projects.Page.of_features([*conditions, *keyset], ogc_query.sort_order(sortby, _PROJECTS), properties,
-                                     count)
+                                     count, source)
 
 
-def _projects_matched(session, snapshot, conditions):
+def _projects_matched(session, snapshot, where):
     """The number of projects matched: counted on the same indexes as the page up to ``MATCHED_LIMIT`` rows (a
     few milliseconds), the count of every project kept per data version when nothing filters, None (numberMatched
     left out, as OGC API allows) when a filter matches more."""
+    source, conditions = where
     if not conditions:
         return snapshot.memo("project_count", lambda: session.scalar(sa.select(sa.func.count()).select_from(Project)))
-    matched = session.scalar(sa.select(projects.count_up_to(conditions, MATCHED_LIMIT)))
+    matched = session.scalar(sa.select(projects.count_up_to(conditions, MATCHED_LIMIT, source)))
     return matched if matched <= MATCHED_LIMIT else None
 
 

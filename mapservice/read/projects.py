@@ -123,7 +123,8 @@ _FEATURE_LEAD = (Project.project_id, Project.lon, Project.lat)  # a feature's id
 
 class Page:
     """The statement of one page of the projects matching ``conditions`` in ``order``: the ``lead`` columns, then
-    ``fields``, then the ``count`` column (``count_up_to``) when one is given; and the reading of its rows.
+    ``fields``, then the ``count`` column (``count_up_to``) when one is given; and the reading of its rows. The
+    ``conditions`` are on ``source``: the projects, or what ``filters.projects_from`` gives for a box.
 
     The page's ids are found first (on the indexes, reading no other column, however deep the offset), then only
     those rows are read, as plain tuples (no ORM object per row). An area's names are read as its code and looked
@@ -132,21 +133,21 @@ class Page:
     conditions are given to ``read``, so that a Page kept by its caller serves every request of the same shape:
     building a statement and its cache key cost half a millisecond a request."""
 
-    def __init__(self, conditions, order, fields, lead=(), count=None):
+    def __init__(self, conditions, order, fields, lead=(), count=None, source=Project.__table__):
         self.fields, self.width, self.counted = tuple(fields), len(lead), count is not None
         self.named = [(f, *_NAME_SOURCES[f]) for f in self.fields if f in _NAME_SOURCES]
         columns = (*lead, *[_CODE_AS_NAME.get(f, RECORD_COLUMNS[f]) for f in self.fields])
-        ids = (sa.select(Project.project_id).where(*conditions).order_by(*order).offset(PAGE_OFFSET)
-               .limit(PAGE_LIMIT).subquery("page"))
+        ids = (sa.select(Project.project_id).select_from(source).where(*conditions).order_by(*order)
+               .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
         query = _selecting(columns) if count is None else _selecting(columns).add_columns(count)
         self.statement = (query.select_from(Project).join(ids, ids.c.project_id == Project.project_id)
                           .order_by(*order))
 
     @classmethod
-    def of_features(cls, conditions, order, fields=None, count=None):
+    def of_features(cls, conditions, order, fields=None, count=None, source=Project.__table__):
         """A Page of GeoJSON features (``features`` of what it reads): their id and point, then the properties
         ``fields`` (default: the record without lon and lat)."""
-        return cls(conditions, order, fields or FEATURE_FIELDS, _FEATURE_LEAD, count)
+        return cls(conditions, order, fields or FEATURE_FIELDS, _FEATURE_LEAD, count, source)
 
     def read(self, session, limit, offset, areas, drop_nulls=False, parameters=None):
         """[(values of the lead columns, {field: value} in the fields' order)], and the count column's value (None
@@ -174,11 +175,12 @@ def _selecting(columns):
     return sa.select(*columns)
 
 
-def count_up_to(conditions, most):
-    """A column of the number of projects matching ``conditions``, counted up to ``most + 1`` (beyond, the exact
-    number is not worth visiting every match). A page's statement carries it, so that a page and its count are one
-    round trip; the databases evaluate it once, not per row."""
-    found = sa.select(sa.literal(1)).select_from(Project).where(*conditions).limit(most + 1).subquery()
+def count_up_to(conditions, most, source=Project.__table__):
+    """A column of the number of projects matching ``conditions`` (on ``source``: the projects, or what
+    ``filters.projects_from`` gives), counted up to ``most + 1`` (beyond, the exact number is not worth visiting
+    every match). A page's statement carries it, so that a page and its count are one round trip; the databases
+    evaluate it once, not per row."""
+    found = sa.select(sa.literal(1)).select_from(source).where(*conditions).limit(most + 1).subquery()
     return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
