@@ -26,11 +26,12 @@ Column = namedtuple("Column", "en km description example required")
 # canonical column -> (English header, Khmer header, meaning, example, required); in CANONICAL_COLUMNS order.
 # docs/project-template.md repeats this table; tests/test_readers.py checks that it does.
 COLUMNS = {
-    "project_id": Column("Project ID", "លេខសម្គាល់គម្រោង", "Stable public id of the project, unique in the file",
+    "project_id": Column("Project ID", "លេខសម្គាល់គម្រោង",
+                         "Stable public id of the project, unique in the file, at most 64 characters",
                          "OC-2016-010501-004", "yes"),
     "pid_reference": Column("PID reference", "លេខយោង PID",
-                            "The project's id in NCDD's Project Implementation Database (PID), if known",
-                            "2016-0105-01-004", "no"),
+                            "The project's id in NCDD's Project Implementation Database (PID), if known; at most 64 "
+                            "characters", "2016-0105-01-004", "no"),
     "pid_url": Column("PID record URL", "តំណភ្ជាប់កំណត់ត្រា PID", "Web address of the project's PID record",
                       "http://db.ncdd.gov.kh/pid/reports/monitoring/project.castle?id=2016-0105-01-004", "no"),
     "title_km": Column("Title (Khmer)", "ចំណងជើង (ខ្មែរ)", "Project title in Khmer",
