@@ -4,6 +4,8 @@ import threading
 from datetime import datetime, timezone
 
 import geopandas as gpd
+import pyarrow as pa
+import pyarrow.csv as arrow_csv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -203,9 +205,14 @@ class ProjectWriter:
         columns = ", ".join(BULK_COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECT_COLUMNS if c != "project_id")
         with self._driver.cursor() as cursor:
-            with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN") as copy:
-                for row in _tuples(frame, iso_dates=False):
-                    copy.write_row(row)
+            block = copy_csv(frame)
+            if block is not None:
+                with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(block)
+            else:
+                with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN") as copy:
+                    for row in _tuples(frame, iso_dates=False):
+                        copy.write_row(row)
             cursor.execute(
                 f"INSERT INTO project ({columns}, geom) SELECT {columns}, ST_SetSRID(ST_MakePoint(lon, lat), 4326) "
                 f"FROM {STAGE_TABLE} ON CONFLICT (project_id) DO UPDATE SET {updates}")
@@ -294,6 +301,38 @@ def _index_batch(connection, batch_id, triggers):
         "WHERE Lower(f_table_name) = 'project' AND Lower(f_geometry_column) = 'geom'")
     for sql in triggers:
         connection.exec_driver_sql(sql)
+
+
+def _arrow_type(column_type):
+    if isinstance(column_type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(column_type, sa.Integer):  # BigInteger too
+        return pa.int64()
+    if isinstance(column_type, sa.Float):
+        return pa.float64()
+    if isinstance(column_type, sa.Date):
+        return pa.date32()
+    return pa.string()
+
+
+# BULK_COLUMNS as Arrow types: a frame is converted to them (checked: an amount with a fraction is refused)
+BULK_SCHEMA = pa.schema([(c.name, _arrow_type(c.type)) for c in Project.__table__.columns if c.name in BULK_COLUMNS])
+# every value quoted, NULL written as nothing: PostgreSQL's CSV reads an unquoted empty value as NULL and a quoted
+# one as text ("" is an empty text); a double is written with its shortest exact digits
+COPY_CSV = arrow_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+
+
+def copy_csv(frame):
+    """The rows of ``frame`` (BULK_COLUMNS) as the bytes of a CSV ``COPY``, made column by column in C++ (Arrow)
+    rather than a Python tuple per row; None when a column holds values of another type than its table column
+    (the rows then go by ``write_row``, which leaves the conversion to PostgreSQL)."""
+    try:
+        table = pa.Table.from_pandas(frame[BULK_COLUMNS], schema=BULK_SCHEMA, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    sink = pa.BufferOutputStream()
+    arrow_csv.write_csv(table, sink, COPY_CSV)
+    return sink.getvalue().to_pybytes()
 
 
 def _tuples(frame, iso_dates):
