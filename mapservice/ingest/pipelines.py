@@ -1,4 +1,6 @@
 """Import pipelines: boundaries, and project batches (read -> validate -> join -> store, one transaction)."""
+import contextlib
+import gc
 import hashlib
 import logging
 import time
@@ -220,9 +222,10 @@ def _import_chunks(session, config, chunks, origin, skip_invalid, replace_sample
         # in project id order within the chunk; otherwise after the writes, the changes before the additions
         tracker.begin(action, user_name, origin.source, origin.sha256, {"batch_id": batch.id})
     try:
-        rows_read, rows_loaded, rejected, invalid_rows, statuses = _write_chunks(
-            session, config, chunks, book, communes, origin, skip_invalid, writer, tracker, stored_before, batch,
-            clock, progress, total)
+        with _collected_per_chunk():
+            rows_read, rows_loaded, rejected, invalid_rows, statuses = _write_chunks(
+                session, config, chunks, book, communes, origin, skip_invalid, writer, tracker, stored_before, batch,
+                clock, progress, total)
         if invalid_rows and not skip_invalid:
             raise ImportRefused(origin.source, rejected, rows_read, invalid_rows)
         writer.finish()
@@ -257,6 +260,7 @@ def _write_chunks(session, config, chunks, book, communes, origin, skip_invalid,
     rows_read = rows_loaded = 0
     clock.lap("prepare")
     for raw in _timed(chunks, clock, "read"):
+        gc.collect()  # what the chunks before left in cycles, once per chunk (_collected_per_chunk)
         rows_read += len(raw)
         valid, refused = validate_records(raw, book, seen_ids)
         lines = sorted({r["line"] for r in refused})
@@ -284,6 +288,22 @@ def _write_chunks(session, config, chunks, book, communes, origin, skip_invalid,
             progress(rows_loaded, total)
     rejected.sort(key=lambda item: item["line"])  # stable: a row's reasons stay in the order they were found
     return rows_read, rows_loaded, rejected, invalid_rows, statuses
+
+
+@contextlib.contextmanager
+def _collected_per_chunk():
+    """The cyclic garbage collector not run on its own while the chunks are read, validated, joined and stored, but
+    once per chunk (``_write_chunks``): a chunk makes hundreds of thousands of containers (rows, cells' lists,
+    frames), for which the collector ran some hundred times per chunk, each time walking the chunk's live ones
+    (about 7 s of a 1M-row import); one full collection per chunk takes tens of milliseconds and frees what a
+    chunk left in cycles, so memory stays flat."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _timed(chunks, clock, step):
