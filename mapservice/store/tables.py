@@ -1,4 +1,5 @@
 """Writing the stored tables and reading them back as frames; every write runs inside the caller's transaction."""
+import io
 import queue
 import threading
 from datetime import datetime, timezone
@@ -205,10 +206,10 @@ class ProjectWriter:
         columns = ", ".join(BULK_COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in PROJECT_COLUMNS if c != "project_id")
         with self._driver.cursor() as cursor:
-            block = copy_csv(frame)
-            if block is not None:
+            table = arrow_table(frame)
+            if table is not None:
                 with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-                    copy.write(block)
+                    arrow_csv.write_csv(table, _CopyFile(copy), COPY_CSV)
             else:
                 with cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN") as copy:
                     for row in _tuples(frame, iso_dates=False):
@@ -322,17 +323,30 @@ BULK_SCHEMA = pa.schema([(c.name, _arrow_type(c.type)) for c in Project.__table_
 COPY_CSV = arrow_csv.WriteOptions(include_header=False, quoting_style="all_valid")
 
 
-def copy_csv(frame):
-    """The rows of ``frame`` (BULK_COLUMNS) as the bytes of a CSV ``COPY``, made column by column in C++ (Arrow)
-    rather than a Python tuple per row; None when a column holds values of another type than its table column
-    (the rows then go by ``write_row``, which leaves the conversion to PostgreSQL)."""
+def arrow_table(frame):
+    """The rows of ``frame`` (BULK_COLUMNS) as an Arrow table of the table's column types, which Arrow writes as
+    the CSV of a ``COPY`` in C++ (rather than a Python tuple per row); None when a column holds values of another
+    type than its table column (the rows then go by ``write_row``, which leaves the conversion to PostgreSQL)."""
     try:
-        table = pa.Table.from_pandas(frame[BULK_COLUMNS], schema=BULK_SCHEMA, preserve_index=False)
+        return pa.Table.from_pandas(frame[BULK_COLUMNS], schema=BULK_SCHEMA, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    sink = pa.BufferOutputStream()
-    arrow_csv.write_csv(table, sink, COPY_CSV)
-    return sink.getvalue().to_pybytes()
+
+
+class _CopyFile(io.RawIOBase):
+    """A ``COPY ... FROM STDIN`` as the file Arrow's CSV writer writes to, a batch of rows at a time (the CSV of a
+    chunk is never held whole)."""
+
+    def __init__(self, copy):
+        super().__init__()
+        self.copy = copy
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.copy.write(data)
+        return len(data)
 
 
 def _tuples(frame, iso_dates):
