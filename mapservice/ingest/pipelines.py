@@ -5,6 +5,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -112,9 +113,13 @@ def import_projects(session_factory, config, path, source_format=None, skip_inva
     with _import_lock(session_factory, config), session_factory.begin() as session:
         if source_format == "pid":  # names the report's communes: the ones stored when the batch commits
             context["gazetteer_communes"] = _pid_communes(session)
-        chunks = readers.read_chunks(path, source_format, config["MAPSERVICE_MAX_IMPORT_BYTES"],
-                                     chunk_rows=chunk_rows, **context)
-        origin = BatchSource(str(path), source_format, file_sha256(path), is_sample=None)
+        # the checksum in a thread while the reader checks the file (hashlib works without the GIL; the
+        # database's core has nothing to do yet)
+        with ThreadPoolExecutor(1, thread_name_prefix="checksum") as pool:
+            checksum = pool.submit(file_sha256, path)
+            chunks = readers.read_chunks(path, source_format, config["MAPSERVICE_MAX_IMPORT_BYTES"],
+                                         chunk_rows=chunk_rows, **context)
+            origin = BatchSource(str(path), source_format, checksum.result(), is_sample=None)
         summary, clock = _import_chunks(session, config, chunks, origin, skip_invalid, progress=progress,
                                         user_name=user_name)
     summary.ignored_columns = list(chunks.attrs.get("ignored_columns", []))
