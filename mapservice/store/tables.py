@@ -114,8 +114,10 @@ class ProjectWriter:
 
     PostGIS: each frame is written by a writer thread while the caller prepares the next one (PostgreSQL works on
     the other core meanwhile; psycopg releases the GIL while it waits on the server; one frame waits at most, so
-    memory stays flat): ``COPY`` into a temporary staging table, one ``INSERT ... SELECT ... ON CONFLICT DO
-    UPDATE`` of the chunk, then the statements ``write`` was given (the history's rows of the chunk), on the one
+    memory stays flat): ``COPY`` into a temporary staging table (CSV written by Arrow from the frame's columns,
+    ``arrow_table``, made in the caller's thread; ``write_row`` of tuples for a frame that does not convert), one
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` of the chunk (a plain ``INSERT`` into a table that was empty and
+    is held locked), then the statements ``write`` was given (the history's rows of the chunk), on the one
     connection of the transaction. An error of the thread is raised in the caller by the next ``write``, ``wait``
     or ``finish``, so the transaction rolls back; ``close`` (always, in a ``finally``) stops the thread before it
     does. SpatiaLite: ``executemany`` of plain tuples, in the caller's thread. No dict and no ORM object per row; the
@@ -322,8 +324,9 @@ def _arrow_type(column_type):
 # BULK_COLUMNS as Arrow types: a frame is converted to them (checked: an amount with a fraction is refused)
 BULK_SCHEMA = pa.schema([(c.name, _arrow_type(c.type)) for c in Project.__table__.columns if c.name in BULK_COLUMNS])
 # every value quoted, NULL written as nothing: PostgreSQL's CSV reads an unquoted empty value as NULL and a quoted
-# one as text ("" is an empty text); a double is written with its shortest exact digits
-COPY_CSV = arrow_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+# one as text ("" is an empty text); a double is written with its shortest exact digits. 10,000 rows (4 MB) per
+# write: each write takes the GIL from the caller's thread, which holds it most of the time
+COPY_CSV = arrow_csv.WriteOptions(include_header=False, quoting_style="all_valid", batch_size=10_000)
 
 
 def arrow_table(frame):
