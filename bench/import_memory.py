@@ -6,6 +6,11 @@ per-step seconds and the load average against the target of issue 11/13: a 1M-ro
 
     .venv/bin/python bench/import_memory.py --rows 200000
     .venv/bin/python bench/import_memory.py --rows 1000000 --backends spatialite,postgis
+    .venv/bin/python bench/import_memory.py --rows 1000000 --backends postgis --csv /tmp/projects-1m.csv
+
+The child is the `mapservice` command of the interpreter that runs this script, with this environment (so a
+``PYTHONPATH`` reaches it); the script prints the package the child imports. ``--csv``: the generated file is kept
+there and reused by later runs of the same ``--rows`` (generating 1M rows takes a few minutes).
 
 PostGIS: a database `mapservice_bench_memory` is (re)created on MAPSERVICE_BENCH_POSTGRES
 (default postgresql+psycopg://postgres@127.0.0.1:5432) and dropped at the end.
@@ -34,6 +39,8 @@ SERVER = common.SERVER
 PG_NAME = "mapservice_bench_memory"
 TARGET_BYTES = 10 ** 9  # 1 GB
 TARGET_SECONDS = 60  # import + join of 1M projects on PostGIS
+# `mapservice` as its console script runs it, in the interpreter of this script (a worktree's PYTHONPATH reaches it)
+CLI = [sys.executable, "-c", "import sys; from mapservice.cli import main; sys.argv[0] = 'mapservice'; sys.exit(main())"]
 
 
 def prepare(backend, workdir, pg_name=PG_NAME):
@@ -78,8 +85,8 @@ def import_in_child(url, csv_path):
                         "MAPSERVICE_ARTEFACT_DIR": ""}
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen([str(ROOT / ".venv" / "bin" / "mapservice"), "--database-url", url,
-                                  "import-projects", str(csv_path)], env=env, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen([*CLI, "--database-url", url, "import-projects", str(csv_path)], env=env,
+                                 stdout=out, stderr=err, text=True)
         high_water = 0
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -107,6 +114,15 @@ def _vm_hwm(pid):
     return 0
 
 
+def _holds_rows(path, rows):
+    """True when ``path`` is a CSV file kept from a run of ``rows`` rows (a header and one line per row: the
+    generator writes no line breaks inside cells)."""
+    if not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) == rows + 1
+
+
 def _load():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -116,15 +132,19 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--backends", default="spatialite,postgis")
     parser.add_argument("--pg-name", default=PG_NAME, help="the PostgreSQL database to (re)create and drop")
+    parser.add_argument("--csv", type=Path, help="keep the generated CSV here, and reuse it when it holds --rows rows")
     args = parser.parse_args()
     print(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    package = subprocess.run([sys.executable, "-c", "import mapservice; print(mapservice.__file__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    print(f"the child imports {package}")
     with tempfile.TemporaryDirectory() as tmp:
-        csv_path = Path(tmp) / "projects.csv"
+        csv_path = args.csv or Path(tmp) / "projects.csv"
         for number, backend in enumerate(args.backends.split(",")):
             # in a spawned process: a forked child's ru_maxrss counts the parent's memory at the fork, so the
             # parent must never hold the boundaries or the generated records
             url = _in_fresh_process(prepare, backend, tmp, args.pg_name)
-            if number == 0:
+            if number == 0 and not _holds_rows(csv_path, args.rows):
                 _in_fresh_process(write_csv, url, args.rows, csv_path)
             load_before = _load()
             code, seconds, cpu, peak, stdout, stderr = import_in_child(url, csv_path)

@@ -3,6 +3,7 @@ repeated across chunks is refused naming both lines; an invalid row or a broken 
 database byte for byte unchanged; the readers' chunks add up to the whole file; the PID reader's communes are read
 under the import lock; `sample --output` writes its cells through the neutralising CSV writer."""
 import csv
+import gc
 import json
 import os
 import threading
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapservice.cli import main
-from mapservice.ingest import pipelines, readers
+from mapservice.ingest import pipelines, readers, template
 from mapservice.ingest.pipelines import ImportRefused, import_projects
 from mapservice.store.locks import ADVISORY_KEY
 
@@ -267,3 +268,24 @@ def test_a_first_import_does_not_wait_for_a_reader_of_the_table(make_db, tmp_pat
     engine.dispose()
     assert db.rows("SELECT count(*) FROM project") == [(len(ROWS),)]
     assert db.rows(INDEXES) == indexes
+
+
+def test_a_template_file_begins_with_a_smaller_chunk(tmp_path, monkeypatch):
+    """The first chunk of a template file holds FIRST_CHUNK_ROWS rows (the writer begins early), the others
+    chunk_rows; together they are the whole file, lines and all."""
+    monkeypatch.setattr(template, "FIRST_CHUNK_ROWS", 2)
+    path = write_csv(tmp_path / "seven.csv", ROWS)
+    chunks = list(readers.read_chunks(path, "template", 10**7, chunk_rows=3))
+    assert [len(part) for part in chunks] == [2, 3, 2]
+    assert pd.concat(chunks, ignore_index=True).equals(readers.read(path, "template", 10**7))
+
+
+def test_an_import_gives_the_garbage_collector_back(db, tmp_path):
+    """The collector, paused while the chunks are stored (and the objects before them frozen), runs on its own
+    again after an import, and after a refused one; nothing stays frozen."""
+    frozen = gc.get_freeze_count()
+    import_projects(db.sessions, db.config, write_csv(tmp_path / "good.csv", ROWS), chunk_rows=2)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    with pytest.raises(ImportRefused):
+        import_projects(db.sessions, db.config, write_csv(tmp_path / "bad.csv", [row("BAD", fiscal_year="20x9")]))
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -112,3 +112,27 @@ def test_typed_values_and_labels():
 def test_quality_flags():
     valid, _ = validate_one(expenditure="90000000", actual_start="2016-05-01", actual_end="2016-04-01")
     assert valid.loc[0, "quality_flags"] == "expenditure_over_budget,actual_end_before_start"
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["a", None, "b", "a", None], ["A", "blank", "B", "A", "blank"]),
+    ([None, None], ["blank", "blank"]),
+    ([], []),
+    ([float("nan"), "a"], ["nan!", "A"]),  # a missing value that is not None is given to the function as it is
+    ([["x"], "a"], ["['x']!", "A"]),  # a value that cannot be hashed: one call per value
+])
+def test_a_column_function_is_applied_per_distinct_value_as_per_value(values, expected):
+    from mapservice.ingest.records import _apply
+    calls = []
+
+    def shout(value):
+        calls.append(value)
+        return "blank" if value is None else value.upper() if isinstance(value, str) else f"{value}!"
+
+    index = range(10, 10 + len(values))
+    result = _apply(pd.Series(values, index=index, dtype=object), shout)
+    assert result.tolist() == expected and result.dtype == object and list(result.index) == list(index)
+    if values and not any(isinstance(v, list) for v in values):  # once per distinct value, once for None
+        distinct = {v for v in values if not pd.isna(v)}
+        missing = [v for v in values if v is not None and pd.isna(v)]  # NaN: given as it is, each time
+        assert len(calls) == len(distinct) + (None in values) + len(missing)

@@ -5,6 +5,7 @@ Every reader (template CSV/XLSX, OC4IDS package, NCDD PID report) turns its sour
 find. ``validate_records`` parses it, column by column and vectorised, into typed values and a list
 of rejected rows, each with its line and reason.
 """
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -95,19 +96,26 @@ def _blank(value):
 
 def _apply(series, function):
     """Map values one by one into an object series (None stays None, never NaN); ``function`` is pure, so each
-    distinct value is worked out once (codes, choices and years repeat across a big file)."""
-    done = {}
-
-    def once(value):
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = result = function(value)
-            return result
-        except TypeError:  # not hashable
-            return function(value)
-
-    return pd.Series([once(v) for v in series], index=series.index, dtype=object)
+    distinct value is worked out once (codes, choices and years repeat across a big file): the values are
+    factorised in C and ``function`` is called per distinct value, not per row."""
+    values = series.to_numpy(dtype=object)
+    try:
+        codes, distinct = pd.factorize(values)
+    except TypeError:  # a value that cannot be hashed: one call per value
+        return pd.Series([function(v) for v in values], index=series.index, dtype=object)
+    results = np.fromiter((function(v) for v in distinct), dtype=object, count=len(distinct))
+    mapped = results[codes] if len(distinct) else np.empty(len(values), dtype=object)
+    missing = np.flatnonzero(codes == -1)  # a missing value's code is -1: what function gives for it, below
+    if len(missing):
+        given = values[missing]
+        none = np.equal(given, None)
+        if none.any():
+            fill = np.empty(int(none.sum()), dtype=object)
+            fill.fill(function(None))
+            mapped[missing[none]] = fill
+        for at, value in zip(missing[~none], given[~none]):  # NaN, pd.NA, NaT: rare
+            mapped[at] = function(value)
+    return pd.Series(mapped, index=series.index, dtype=object)
 
 
 def _text(series):
@@ -244,14 +252,18 @@ def validate_records(raw, book, seen_ids=None):
         errors.add(out[column].str.len() > most, column,
                    lambda v, c=column, m=most: f'{c} was "{v}", {len(v)} characters; expected at most {m}')
     for column in TEXT_COLUMNS + ["project_id"]:
+        if not _may_hold(out[column], SUSPECT_TEXT):
+            continue
         reasons = pd.Series(None, index=out.index, dtype=object)
         suspect = out[column].str.contains(SUSPECT_TEXT, regex=True, na=False)  # only these can be damaged
         reasons[suspect] = [damaged_text_reason(column, v) for v in out[column][suspect]]
         errors.add(reasons.notna(), column, lambda reason: reason, values=reasons)
     for column in URL_COLUMNS:
+        given = out[column].notna()
         web = out[column].str.match(PLAIN_WEB_URL, na=False)
-        web[~web] = out[column][~web].map(is_web_url)
-        errors.add(out[column].notna() & ~web.astype(bool), column,
+        unsure = given & ~web  # a blank cell is no address to check
+        web[unsure] = out[column][unsure].map(is_web_url)
+        errors.add(given & ~web.astype(bool), column,
                    lambda v, c=column: f'{c} was "{v}"; expected a web address starting with http:// or https://')
     _refuse_repeated_ids(out, errors, {} if seen_ids is None else seen_ids)
     for column, choices in CHOICE_COLUMNS.items():
@@ -274,13 +286,23 @@ def validate_records(raw, book, seen_ids=None):
     return valid, sorted(errors.items, key=lambda item: item["line"])
 
 
+def _may_hold(series, pattern):
+    """False when no text of ``series`` holds a match of ``pattern`` (one character class), found in one pass over
+    the column's text joined (NUL between the cells: a source file holds none); True otherwise, or when the column
+    holds other values than text."""
+    try:
+        joined = "\x00".join(filter(None, series.to_numpy(dtype=object)))
+    except TypeError:
+        return True
+    return re.search(pattern, joined) is not None
+
+
 def _refuse_repeated_ids(out, errors, seen_ids):
     """A project id given twice in a file: every row after its first is refused, naming the first line."""
     ids = out["project_id"]
     given = ids.notna()
-    first_here = {}
-    for pid, line in zip(ids[given], out["line"][given]):
-        first_here.setdefault(pid, int(line))
+    # {id: its first line here}: built from the last row to the first, so the first line of an id is what stays
+    first_here = dict(zip(ids[given].tolist()[::-1], out["line"][given].tolist()[::-1]))
     earlier = ids.map(seen_ids.get) if seen_ids else pd.Series(None, index=ids.index, dtype=object)
     repeated = given & (ids.duplicated(keep="first") | earlier.notna())
 

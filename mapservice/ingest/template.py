@@ -12,6 +12,7 @@ from mapservice.ingest.guards import QUESTION_MARKS, SAVE_AS_UTF8
 from mapservice.ingest.records import DATE_COLUMNS, MONEY_COLUMNS, REQUIRED, STRIPPED, SourceError
 from mapservice.ingest.source_files import (
     CHUNK_ROWS,
+    FIRST_CHUNK_ROWS,
     KHMER_DIGITS,
     RawChunks,
     batched,
@@ -102,8 +103,9 @@ def read_template(path, max_bytes, sheet=None):
 
 
 def read_template_chunks(path, max_bytes, sheet=None, chunk_rows=None):
-    """A template CSV or XLSX file as raw frames of at most ``chunk_rows`` rows each (RawChunks), read as they are
-    asked for; the file-level checks (size, encoding, header, a first data row) are made before this returns."""
+    """A template CSV or XLSX file as raw frames of at most ``chunk_rows`` rows each (RawChunks; the first of at most
+    FIRST_CHUNK_ROWS), read as they are asked for; the file-level checks (size, encoding, header, a first data row)
+    are made before this returns."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -115,7 +117,8 @@ def read_template_chunks(path, max_bytes, sheet=None, chunk_rows=None):
                           "file_type")
     positions, ignored = _template_positions(path, header)
     columns = [name for name in COLUMNS if name in positions]
-    frames = (_frame_of_rows(part, positions, columns) for part in batched(rows, chunk_rows or CHUNK_ROWS))
+    size = chunk_rows or CHUNK_ROWS
+    frames = (_frame_of_rows(part, positions, columns) for part in batched(rows, size, min(size, FIRST_CHUNK_ROWS)))
     return RawChunks(frames, {"ignored_columns": ignored})
 
 

@@ -150,9 +150,8 @@ class Tracker:
         read before, as ``added``: the chunk's part of what ``_record_added_batch`` does for a whole batch."""
         known = [pid for pid in ids if pid in self.before]
         self.added += len(ids) - len(known)
-        return (f"INSERT INTO project_change ({CHANGE_COLUMNS}) SELECT %s, project_id, 'added', "
-                f"({_not_null_fields_sql()})::json, NULL, {_row_json_sql(True)}, province_code, district_code, "
-                f"commune_code FROM {stage} WHERE project_id <> ALL(%s) ORDER BY project_id", (self.version.id, known))
+        return (f"INSERT INTO project_change ({CHANGE_COLUMNS}) "
+                + _added_rows_sql(True, stage, "project_id <> ALL(%s)"), (self.version.id, known))
 
     def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None, batch_id=None):
         if self.version is None:
@@ -194,23 +193,36 @@ def _record_added_batch(session, version, batch_id, known):
             connection.exec_driver_sql(f"INSERT INTO {KNOWN_TABLE} (project_id) VALUES ({mark})",
                                        [(pid,) for pid in ordered[start:start + CHUNK]])
         skip = f" AND project_id NOT IN (SELECT project_id FROM {KNOWN_TABLE})"
-    after = _row_json_sql(postgres)
-    fields = _not_null_fields_sql()
-    cast = "::json" if postgres else ""
     result = connection.exec_driver_sql(
-        f"INSERT INTO project_change ({CHANGE_COLUMNS}) SELECT {mark}, project_id, 'added', ({fields}){cast}, NULL, {after}, "
-        f"province_code, district_code, commune_code FROM project WHERE batch_id = {mark}{skip} ORDER BY project_id",
-        (version.id, batch_id))
+        f"INSERT INTO project_change ({CHANGE_COLUMNS}) "
+        + _added_rows_sql(postgres, "project", f"batch_id = {mark}{skip}"), (version.id, batch_id))
     if known:
         connection.exec_driver_sql(f"DROP TABLE {KNOWN_TABLE}")
     return result.rowcount
 
 
-def _row_json_sql(postgres):
-    """SQL of the stored row (ROW_COLUMNS) as a JSON object, with the JSON values of ``stored_rows``."""
+def _added_rows_sql(postgres, source, condition):
+    """SQL of the ``added`` change rows (CHANGE_COLUMNS; the version id its first parameter) of the rows of
+    ``source`` (a table of project columns) that meet ``condition`` (SQL, its parameters after the version id), in
+    project id order: the row after is the row as a JSON object with the JSON values of ``stored_rows`` (dates as
+    YYYY-MM-DD, floats exact, booleans true/false), its fields the columns that are not NULL (changed_fields of no
+    row before)."""
+    mark = "%s" if postgres else "?"
+    if not postgres:
+        return (f"SELECT {mark}, project_id, 'added', {_not_null_fields_sql()}, NULL, {_row_json_sql()}, "
+                f"province_code, district_code, commune_code FROM {source} WHERE {condition} ORDER BY project_id")
+    # row_to_json of the row (a date is "YYYY-MM-DD", a double its shortest exact digits: the values of
+    # json_build_object, written without its spaces) costs a third less than a json_build_object of 42 pairs, and
+    # sorting the rows before their JSON is made sorts a third of the bytes
+    fields = ", ".join(f"CASE WHEN {c} IS NOT NULL THEN '{c}' END" for c in ROW_COLUMNS if c not in BOOKKEEPING)
+    return (f"SELECT {mark}, project_id, 'added', array_to_json(array_remove(ARRAY[{fields}], NULL)), NULL, "
+            f"row_to_json(stored), province_code, district_code, commune_code FROM (SELECT {', '.join(ROW_COLUMNS)} "
+            f"FROM {source} WHERE {condition} ORDER BY project_id) AS stored")
+
+
+def _row_json_sql():
+    """SQLite: SQL of the stored row (ROW_COLUMNS) as a JSON object, with the JSON values of ``stored_rows``."""
     types = {c.name: c.type for c in Project.__table__.columns}
-    if postgres:  # json of a date is "YYYY-MM-DD", of a double its shortest exact digits
-        return "json_build_object(" + ", ".join(f"'{c}', {c}" for c in ROW_COLUMNS) + ")"
     values = []
     for column in ROW_COLUMNS:
         kind = types[column]
@@ -225,7 +237,7 @@ def _row_json_sql(postgres):
 
 
 def _not_null_fields_sql():
-    """SQL of the JSON list of the columns of ROW_COLUMNS (but BOOKKEEPING) that are not NULL, in order."""
+    """SQLite: SQL of the JSON list of the columns of ROW_COLUMNS (but BOOKKEEPING) that are not NULL, in order."""
     names = " || ".join(f"""coalesce(CASE WHEN {c} IS NOT NULL THEN '"{c}",' END, '')"""
                         for c in ROW_COLUMNS if c not in BOOKKEEPING)
     return f"'[' || rtrim({names}, ',') || ']'"
