@@ -3,6 +3,7 @@ really run are explained by each database (PostgreSQL EXPLAIN, SQLite EXPLAIN QU
 project table through its spatial index or a filter index, never by a scan; an existing database gets the indexes it
 lacks when the app starts."""
 import contextlib
+import math
 
 import pytest
 import sqlalchemy as sa
@@ -134,3 +135,23 @@ def test_spatialite_connections_map_the_file(make_db):
         sizes = [conn.exec_driver_sql("PRAGMA mmap_size").scalar() for conn in (first, second)]
     engine.dispose()
     assert sizes == [SQLITE_MMAP_BYTES, SQLITE_MMAP_BYTES]
+
+
+def tile_address(z, lon, lat):
+    """The XYZ tile (z, x, y) that holds a point."""
+    n = 2 ** z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+@pytest.mark.parametrize("z", [7, 13])  # thinned below z12 (the lowest id per grid cell), every project from z12
+def test_a_rendered_project_tile_reads_an_index(loaded, z):
+    z, x, y = tile_address(z, 104.9, 11.6)
+    response, found = request_plans(loaded, f"/tiles/projects/{z}/{x}/{y}.mvt?year=2016&sector=rural_road")
+    assert response.data and found  # features in the tile, from statements on the project table
+    for statement, plan in found:
+        assert "Seq Scan on project" not in plan and "SCAN project" not in plan.replace("SCAN project_", ""), plan
+        # SpatiaLite: joined to the R*Tree, not rowid IN (SpatialIndex ...), which first lists every id of the box
+        assert "LIST SUBQUERY" not in plan, (statement, plan)
+    if z >= 12:  # a street's tile: its box picks fewer projects than the year and sector (a z7 tile may not)
+        assert any("idx_project_geom" in plan for _statement, plan in found), found

@@ -5,8 +5,9 @@ the admin areas, and their TileJSON 3.0.0 documents. No Flask here.
 
 - PostGIS encodes the tile itself: ``ST_AsMVTGeom`` (to tile units, snapped to the integer grid, clipped to the
   tile plus its buffer) and ``ST_AsMVT``.
-- SpatiaLite has no tile encoder: its ``SpatialIndex`` picks the features, shapely does the same steps on whole
-  arrays (to tile units, snap, clip, orient) and ``mapbox_vector_tile`` encodes them.
+- SpatiaLite has no tile encoder: its R*Trees pick the features (the projects joined to theirs, the areas through
+  ``SpatialIndex``), shapely does the same steps on whole arrays (to tile units, snap, clip, orient) and
+  ``mapbox_vector_tile`` encodes them.
 
 Both paths share the feature query (filters, spatial condition, thinning, order), so their tiles hold the same
 features with the same ids and properties; a coordinate may differ by a tile unit where the two round differently.
@@ -20,7 +21,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from mapservice.read.filters import CODE_LENGTH, FilterError, project_conditions
+from mapservice.read.filters import CODE_LENGTH, FilterError, bbox_conditions, project_conditions, projects_from
 from mapservice.read.totals import area_values
 from mapservice.store.models import AdminArea, Project
 
@@ -127,12 +128,13 @@ def render_tile(session, layer, z, x, y, filters, totals=None):
     spec = LAYERS[layer]
     if spec.level and totals is None:
         totals = area_values(session, filters, spec.level)
-    on_postgis = session.get_bind().dialect.name == "postgresql"
-    near = (_near_postgis if on_postgis else _near_spatialite)(search_box(z, x, y))
+    dialect = session.get_bind().dialect.name
+    on_postgis = dialect == "postgresql"
+    box = search_box(z, x, y)
     if spec.level:
-        candidates = _area_candidates(spec.level, filters, near)
+        candidates = _area_candidates(spec.level, filters, (_near_postgis if on_postgis else _near_spatialite)(box))
     else:
-        candidates = _project_candidates(session, z, filters, near)
+        candidates = _project_candidates(session, z, filters, box, dialect)
     fields = project_fields(z)
     if on_postgis:
         return _encode_in_postgis(session, spec, candidates, (z, x, y), totals, fields)
@@ -159,17 +161,20 @@ def project_fields(z):
     return LIGHT_FIELDS if z < FULL_FROM_ZOOM else tuple(PROJECT_FIELDS)
 
 
-def _project_candidates(session, z, filters, near):
-    """Projects of the filters near the tile (thinned below THIN_BELOW_ZOOM), with their point and lon/lat."""
+def _project_candidates(session, z, filters, box, dialect):
+    """Projects of the filters in the tile's search ``box`` (thinned below THIN_BELOW_ZOOM), with their point and
+    lon/lat. The box is the read path's (``filters.bbox_conditions``): on SpatiaLite the projects joined to their
+    R*Tree, which SQLite walks, where ``rowid IN (SpatialIndex ...)`` first copied every id of the box into a list."""
     columns = [*(getattr(Project, name) for name in project_fields(z)), Project.geom, Project.lon, Project.lat]
-    conditions = [Project.geom.is_not(None), near(Project), *project_conditions(filters)]
+    source = projects_from(box, dialect)
+    conditions = [Project.geom.is_not(None), *bbox_conditions(box, dialect), *project_conditions(filters)]
     if z >= THIN_BELOW_ZOOM:
-        return sa.select(*columns).where(*conditions).subquery("candidates")
+        return sa.select(*columns).select_from(source).where(*conditions).subquery("candidates")
     # A global grid aligned with the tile edges, so neighbouring tiles pick the same project in a shared cell.
     # The ids first, then the rows by key: in one query PostgreSQL cannot estimate the number of cells and joins
     # by scanning the whole primary key (row_number() over the tile's rows was slower still: a 1M-row sort).
     cell = 360 / 2 ** z / (LIGHT_THIN_CELLS if z < FULL_FROM_ZOOM else THIN_CELLS)
-    first = session.scalars(sa.select(sa.func.min(Project.project_id)).where(*conditions)
+    first = session.scalars(sa.select(sa.func.min(Project.project_id)).select_from(source).where(*conditions)
                             .group_by(sa.func.floor(Project.lon / cell), sa.func.floor(Project.lat / cell))).all()
     return sa.select(*columns).where(Project.project_id.in_(first)).subquery("candidates")
 
