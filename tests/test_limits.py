@@ -183,6 +183,23 @@ def test_postgis_lock_timeout_is_a_503_not_an_outage(make_db):
     assert app.extensions["database_state"].down_since is None  # no outage was declared
 
 
+def test_a_request_on_a_connection_the_server_closed_reconnects(make_db):
+    """The read engine pings no pooled connection before use (a round trip more per request, where a bbox page
+    makes two): when the server has closed them (a restart, an administrator), the request's first statement
+    fails, the pool is renewed and the request tried once more, so it answers 200 and no outage is declared."""
+    db = make_db("postgis")
+    app = create_app({"DATABASE_URL": db.config["DATABASE_URL"], "TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/v1/projects").status_code == 200  # the pool holds a connection now
+    name = sa.engine.make_url(db.config["DATABASE_URL"]).database
+    closed = db.scalar(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}' "
+                       "AND pid <> pg_backend_pid()")
+    assert closed >= 1
+    answer = client.get("/api/v1/projects?year=2016")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert app.extensions["database_state"].down_since is None
+
+
 def test_the_read_side_uses_the_replica_url(make_db):
     primary, replica = make_db("postgis"), make_db("postgis")
     import_sample(replica.sessions, replica.config, 200, 1)  # the replica is ahead: the answers must be its own

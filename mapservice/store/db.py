@@ -13,7 +13,7 @@ from mapservice.store import accounts  # noqa: F401  (its tables are on the same
 from mapservice.store.models import Base
 
 logger = logging.getLogger(__name__)
-READ_STATEMENTS = ("SELECT", "WITH", "EXPLAIN", "SHOW", ";")  # what a read session runs (";" is the pool's ping)
+READ_STATEMENTS = ("SELECT", "WITH", "EXPLAIN", "SHOW")  # what a read session runs
 SCHEMA_LOCK_KEY = 7_100_013  # the PostgreSQL advisory lock held while indexes are added to an existing database
 # pyogrio bundles its own GDAL, PROJ and SQLite. Loaded after mod_spatialite (which links the system's),
 # the process crashes at exit ("double free"); imported first, both coexist. Hence the import above.
@@ -27,13 +27,14 @@ def is_spatialite(engine_or_url):
 SQLITE_MMAP_BYTES = 1 << 30  # up to 1 GiB of a SpatiaLite file mapped (1M projects take about that)
 
 
-def create_db_engine(config, url=None, limits=None):
+def create_db_engine(config, url=None, limits=None, pre_ping=True):
     """Build the engine ``url`` (default ``DATABASE_URL``) names; SQLite connections get SpatiaLite loaded.
     ``limits`` (PostGIS only): {"statement_timeout_ms", "lock_timeout_ms", "connect_timeout_s"} for the web's
-    connections."""
+    connections. ``pre_ping`` (PostGIS): a pooled connection is checked with a round trip before each use (the web's
+    read engine does without: ``web.api.open_session`` tries its first statement again on a new connection)."""
     url = sa.engine.make_url(url or config["DATABASE_URL"])
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, **_postgres_limits(limits))
+        return sa.create_engine(url, pool_pre_ping=pre_ping, **_postgres_limits(limits))
     import sqlean  # this Python's sqlite3 cannot load extensions; sqlean's can
 
     if url.database and url.database != ":memory:":
@@ -59,11 +60,13 @@ def create_db_engine(config, url=None, limits=None):
 def create_read_engine(config):
     """The web app's engine: the read-only replica when ``MAPSERVICE_READ_DATABASE_URL`` is set, else
     ``DATABASE_URL``; on PostGIS with a statement timeout and short connection waits, so that a slow query or an
-    unreachable server answers 503 instead of holding a worker thread."""
+    unreachable server answers 503 instead of holding a worker thread. Its pooled connections are not pinged
+    before each request (a round trip more per request, where a bbox page makes two): a request whose connection
+    the server closed (a restart) finds out by its first statement and tries once more (``web.api.open_session``)."""
     limits = {"statement_timeout_ms": config["MAPSERVICE_STATEMENT_TIMEOUT_MS"],
               "lock_timeout_ms": config["MAPSERVICE_LOCK_TIMEOUT_MS"],
               "connect_timeout_s": config["MAPSERVICE_CONNECT_TIMEOUT_S"]}
-    return create_db_engine(config, config.get("MAPSERVICE_READ_DATABASE_URL") or None, limits)
+    return create_db_engine(config, config.get("MAPSERVICE_READ_DATABASE_URL") or None, limits, pre_ping=False)
 
 
 def _postgres_limits(limits):

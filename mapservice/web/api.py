@@ -1,5 +1,6 @@
 """The public API under /api/v1: layers, projects, area statistics, places, locate. Views are three hops:
 parse and validate parameters -> one query or layer -> render."""
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 
 from layers import REGISTRY
@@ -37,8 +38,18 @@ AREA_CODE = {"type": "string", "pattern": r"^(KH)?(\d{2}|\d{4}|\d{6})$"}
 
 @blueprint.before_request
 def open_session():
+    """The request's read session and the snapshot of the data version its first statement reads. A pooled
+    connection the server has closed since (a restart) fails that statement: SQLAlchemy then drops every connection
+    of the pool made before, and the request tries once more on a new one (the read engine pings none before use)."""
     g.session = current_app.extensions["read_session_factory"]()
-    g.snapshot = current_app.extensions["data_state"].current(g.session)
+    try:
+        g.snapshot = current_app.extensions["data_state"].current(g.session)
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        release_session(g.session)
+        g.session = current_app.extensions["read_session_factory"]()
+        g.snapshot = current_app.extensions["data_state"].current(g.session)
 
 
 @blueprint.teardown_request
