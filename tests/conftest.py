@@ -7,6 +7,12 @@ A real part the tests need (PostgreSQL/PostGIS, Chromium, the OC4IDS validator l
 not start FAILS the tests that need it, naming the part: a green run means every part was really there. Only an
 explicit opt-out skips them: MAPSERVICE_TEST_SKIP="postgis,chromium,oc4ids-validator" (any of the three), and the
 run's summary then says how many tests were skipped and why.
+
+scripts/test.sh runs the suite in two passes: MAPSERVICE_TEST_PASS=parallel (pytest-xdist, two workers) runs every
+test but those marked ``serial``, MAPSERVICE_TEST_PASS=serial then runs those alone: the tests that measure the
+front's latency under load or take the machine (tests/test_front.py, tests/test_outage.py) and scripts/run.sh
+--public's (its scripts/setup.sh compiles again the catalogues that other tests read). Unset, a run has every test. Each xdist worker has its own
+process id, so its PostGIS databases (named with it) and its temporary folders never meet another's.
 """
 import hashlib
 import itertools
@@ -17,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mapservice.artefacts import directory
 from mapservice.config import load_config
 from mapservice.ingest.pipelines import import_boundaries
 from mapservice.store.db import create_db_engine, init_schema, make_session_factory
@@ -95,6 +102,24 @@ def require(part, message, module_level=False):
         pytest.skip(f"{part} opted out (MAPSERVICE_TEST_SKIP): {message}", allow_module_level=module_level)
     pytest.fail(f"{part} is missing: {message} (to skip these tests instead: MAPSERVICE_TEST_SKIP={part})",
                 pytrace=False)
+
+
+TEST_PASSES = {"parallel": False, "serial": True}  # MAPSERVICE_TEST_PASS -> whether it keeps the serial tests
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a pass of scripts/test.sh (MAPSERVICE_TEST_PASS), keep only that pass's tests: the others are deselected."""
+    test_pass = os.environ.get("MAPSERVICE_TEST_PASS", "")
+    if not test_pass:
+        return
+    if test_pass not in TEST_PASSES:
+        raise pytest.UsageError(f"MAPSERVICE_TEST_PASS was {test_pass!r}; expected parallel, serial or nothing")
+    keep, drop = [], []
+    for item in items:
+        (keep if (item.get_closest_marker("serial") is not None) == TEST_PASSES[test_pass] else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -180,6 +205,13 @@ def make_db(templates, tmp_path):
         if pg_name:
             with _admin_engine().connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def quick_brotli(monkeypatch):
+    """The prebuilt files' brotli at quality 5 instead of 9-11 (mapservice/artefacts/directory.py: seconds per MB, a
+    third of a full build's time): the tests check that each .br file is brotli of its file, not how small it is."""
+    monkeypatch.setattr(directory, "BROTLI_QUALITY_BY_SIZE", ((None, 5),))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -158,9 +158,13 @@ def test_the_openapi_document_declares_the_bearer_scheme(api):
     assert "security" not in operations[("/api/v1/projects", "get")]
 
 
-def test_a_publish_builds_the_files_of_the_new_version(db, tmp_path):
-    """After a publish the files of the new data version are built (in the background) and answered from."""
+def test_a_publish_builds_the_files_of_the_new_version(db, tmp_path, monkeypatch):
+    """After a publish the files of the new data version are built (in the background) and answered from: the
+    downloads, which the test asks (every file of a build: tests/test_artefacts.py)."""
+    from mapservice.artefacts import build
     from tests.test_artefacts import manifest_of, version_of
+
+    monkeypatch.setattr(build, "STEPS", {"downloads": build.STEPS["downloads"]})
 
     db.config.update(MAPSERVICE_ARTEFACT_DIR=str(tmp_path / "artefacts"), MAPSERVICE_ARTEFACT_TILE_MAXZOOM=2,
                      MAPSERVICE_PUBLIC_URL="http://localhost")

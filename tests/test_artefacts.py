@@ -22,7 +22,7 @@ URL = "http://localhost"  # the Flask test client's address
 
 
 @pytest.fixture
-def sampled(db, tmp_path):
+def sampled(db, tmp_path, quick_brotli):
     """A database with 300 SAMPLE projects and the settings of a build into tmp_path (tiles z0-4 for speed)."""
     db.config.update(MAPSERVICE_ARTEFACT_DIR=str(tmp_path / "artefacts"), MAPSERVICE_PUBLIC_URL=URL,
                      MAPSERVICE_ARTEFACT_TILE_MAXZOOM=4)
@@ -185,6 +185,9 @@ def test_a_build_that_sees_a_newer_import_does_not_switch(sampled, monkeypatch):
 
 
 def test_the_import_commands_build_and_report_the_files(make_db, tmp_path, capsys, monkeypatch):
+    """The commands call the build and print its report: the build's light steps suffice (the others are
+    test_an_import_builds_the_files_and_the_service_answers_from_them's)."""
+    monkeypatch.setattr(build, "STEPS", dict(LIGHT))
     database = make_db("spatialite")
     monkeypatch.setenv("MAPSERVICE_ARTEFACT_DIR", str(tmp_path / "files"))
     monkeypatch.setenv("MAPSERVICE_ARTEFACT_TILE_MAXZOOM", "3")

@@ -16,8 +16,9 @@ from mapservice.ingest.pipelines import import_sample
 from mapservice.store.db import create_db_engine, make_session_factory
 from tests.front import Load, get, idle_connections, percentile, running_front, wait_until
 
-pytestmark = pytest.mark.skipif(not shutil.which("nginx") and not shutil.which("/usr/sbin/nginx"),
-                                reason="nginx is not installed (scripts/setup.sh test installs nginx-light)")
+pytestmark = [pytest.mark.skipif(not shutil.which("nginx") and not shutil.which("/usr/sbin/nginx"),
+                                 reason="nginx is not installed (scripts/setup.sh test installs nginx-light)"),
+              pytest.mark.serial]  # latency under load: alone on the machine (tests/conftest.py)
 
 # What a day of visitors asks: pages in both languages, layers at every level, statistics, projects, tiles, OGC,
 # static files; a few vary (so that some reach the app, not only the front's cache).
@@ -51,7 +52,7 @@ def front(database):
         yield running
 
 
-def test_prebuilt_files_are_sent_by_nginx(front):
+def test_prebuilt_files_are_sent_by_nginx(front, quick_brotli):
     """After a build the files answer: downloads and datasets with X-Accel-Redirect (the app sends no bytes, nginx
     sends the file in the coding asked for, with the app's ETag, type and disposition), layers and tiles sent by the
     app and kept in the front's cache; the app answers the 304s."""

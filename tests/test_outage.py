@@ -15,8 +15,9 @@ import pytest
 from tests.conftest import POSTGRES_SERVER
 from tests.front import PG_BIN, Cluster, Load, get, running_front, start_app, stop, wait_until
 
-pytestmark = pytest.mark.skipif(not (PG_BIN / "initdb").exists() or not shutil.which("nginx"),
-                                reason="needs PostgreSQL 15 binaries and nginx (scripts/setup.sh test)")
+pytestmark = [pytest.mark.skipif(not (PG_BIN / "initdb").exists() or not shutil.which("nginx"),
+                                 reason="needs PostgreSQL 15 binaries and nginx (scripts/setup.sh test)"),
+              pytest.mark.serial]  # recovery times under load: alone on the machine (tests/conftest.py)
 CACHED = ["/api/v1/layers/expenditure?level=province", "/api/v1/layers/project_count?level=district",
           "/?lang=en", "/areas/01?lang=en"]
 UNREACHABLE_EN = "The database cannot be reached just now. Please try again in a few seconds."

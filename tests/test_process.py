@@ -102,6 +102,7 @@ def stop(process, sig):
     process.wait(timeout=60)
 
 
+@pytest.mark.serial  # its scripts/setup.sh compiles again the catalogues (translations/) that other tests read
 def test_run_sh_public_starts_the_service_again_after_a_stop_and_after_a_kill(tmp_path):
     """The README says every step of scripts/run.sh is idempotent: run after run (killed while serving, killed during
     its imports, stopped with Ctrl-C), each starts the service, with the same SAMPLE projects, none twice."""
