@@ -11,8 +11,9 @@ run's summary then says how many tests were skipped and why.
 scripts/test.sh runs the suite in two passes: MAPSERVICE_TEST_PASS=parallel (pytest-xdist, two workers) runs every
 test but those marked ``serial``, MAPSERVICE_TEST_PASS=serial then runs those alone: the tests that measure the
 front's latency under load or take the machine (tests/test_front.py, tests/test_outage.py) and scripts/run.sh
---public's (its scripts/setup.sh compiles again the catalogues that other tests read). Unset, a run has every test. Each xdist worker has its own
-process id, so its PostGIS databases (named with it) and its temporary folders never meet another's.
+--public's (its scripts/setup.sh compiles again the catalogues that other tests read). Unset, a run has every
+test. Each xdist worker has its own process id, so its PostGIS databases (named with it) and its temporary
+folders never meet another's.
 """
 import hashlib
 import itertools

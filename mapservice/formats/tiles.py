@@ -129,14 +129,12 @@ def render_tile(session, layer, z, x, y, filters, totals=None):
     if spec.level and totals is None:
         totals = area_values(session, filters, spec.level)
     dialect = session.get_bind().dialect.name
-    on_postgis = dialect == "postgresql"
-    box = search_box(z, x, y)
     if spec.level:
-        candidates = _area_candidates(spec.level, filters, (_near_postgis if on_postgis else _near_spatialite)(box))
+        candidates = _area_candidates(spec.level, filters, search_box(z, x, y), dialect)
     else:
-        candidates = _project_candidates(session, z, filters, box, dialect)
+        candidates = _project_candidates(session, z, filters, search_box(z, x, y), dialect)
     fields = project_fields(z)
-    if on_postgis:
+    if dialect == "postgresql":
         return _encode_in_postgis(session, spec, candidates, (z, x, y), totals, fields)
     return _encode_in_python(session, spec, candidates, tile_bounds(z, x, y), totals, fields)
 
@@ -179,9 +177,11 @@ def _project_candidates(session, z, filters, box, dialect):
     return sa.select(*columns).where(Project.project_id.in_(first)).subquery("candidates")
 
 
-def _area_candidates(level, filters, near):
-    """Areas of a level near the tile, inside the area filters (and their ancestors, as the GeoJSON layers do)."""
-    conditions = [AdminArea.level == level, near(AdminArea)]
+def _area_candidates(level, filters, box, dialect):
+    """Areas of a level in the tile's search ``box``, inside the area filters (and their ancestors, as the GeoJSON
+    layers do)."""
+    near = _near_postgis if dialect == "postgresql" else _near_spatialite
+    conditions = [AdminArea.level == level, near(box)(AdminArea)]
     prefixes = filters.commune or filters.district or filters.province
     if prefixes:
         conditions.append(sa.or_(*(AdminArea.code.startswith(p) for p in prefixes),
