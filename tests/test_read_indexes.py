@@ -3,7 +3,6 @@ really run are explained by each database (PostgreSQL EXPLAIN, SQLite EXPLAIN QU
 project table through its spatial index or a filter index, never by a scan; an existing database gets the indexes it
 lacks when the app starts."""
 import contextlib
-import math
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ import sqlalchemy as sa
 from mapservice.ingest.pipelines import import_sample
 from mapservice.store.db import SQLITE_MMAP_BYTES, create_db_engine, init_schema
 from mapservice.web import create_app
+from tests.test_tiles import tile_of
 
 
 @pytest.fixture
@@ -137,16 +137,9 @@ def test_spatialite_connections_map_the_file(make_db):
     assert sizes == [SQLITE_MMAP_BYTES, SQLITE_MMAP_BYTES]
 
 
-def tile_address(z, lon, lat):
-    """The XYZ tile (z, x, y) that holds a point."""
-    n = 2 ** z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return z, int((lon + 180) / 360 * n), int(y)
-
-
 @pytest.mark.parametrize("z", [7, 13])  # thinned below z12 (the lowest id per grid cell), every project from z12
 def test_a_rendered_project_tile_reads_an_index(loaded, z):
-    z, x, y = tile_address(z, 104.9, 11.6)
+    x, y = tile_of(104.9, 11.6, z)
     response, found = request_plans(loaded, f"/tiles/projects/{z}/{x}/{y}.mvt?year=2016&sector=rural_road")
     assert response.data and found  # features in the tile, from statements on the project table
     for statement, plan in found:

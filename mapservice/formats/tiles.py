@@ -128,11 +128,11 @@ def render_tile(session, layer, z, x, y, filters, totals=None):
     spec = LAYERS[layer]
     if spec.level and totals is None:
         totals = area_values(session, filters, spec.level)
-    dialect = session.get_bind().dialect.name
+    dialect, box = session.get_bind().dialect.name, search_box(z, x, y)
     if spec.level:
-        candidates = _area_candidates(spec.level, filters, search_box(z, x, y), dialect)
+        candidates = _area_candidates(spec.level, filters, box, dialect)
     else:
-        candidates = _project_candidates(session, z, filters, search_box(z, x, y), dialect)
+        candidates = _project_candidates(session, z, filters, box, dialect)
     fields = project_fields(z)
     if dialect == "postgresql":
         return _encode_in_postgis(session, spec, candidates, (z, x, y), totals, fields)
