@@ -15,6 +15,7 @@ front's latency under load or take the machine (tests/test_front.py, tests/test_
 test. Each xdist worker has its own process id, so its PostGIS databases (named with it) and its temporary
 folders never meet another's.
 """
+import contextlib
 import hashlib
 import itertools
 import os
@@ -189,23 +190,27 @@ def _copy_database(backend, template_url, tmp_path):
     return _recreate_database(_admin_engine(), name, template=template_url.rsplit("/", 1)[1]), name
 
 
-@pytest.fixture
-def make_db(templates, tmp_path):
-    """Factory: a fresh database of a backend, with the real boundaries or empty (schema only)."""
-    created = []
-
-    def make(backend, with_boundaries=True, **extra):
-        url, pg_name = _copy_database(backend, templates(backend, with_boundaries), tmp_path)
-        database = Database(make_config(url, **extra))
-        created.append((database, pg_name))
-        return database
-
-    yield make
-    for database, pg_name in created:
+@contextlib.contextmanager
+def copied_database(templates, backend, tmp_path, with_boundaries=True, **extra):
+    """A Database copied from the backend's template (the real boundaries, or the schema only), dropped after: what
+    ``make_db`` makes per test and a module's shared fixture (``scope="module"``) makes once per backend."""
+    url, pg_name = _copy_database(backend, templates(backend, with_boundaries), tmp_path)
+    database = Database(make_config(url, **extra))
+    try:
+        yield database
+    finally:
         database.engine.dispose()
         if pg_name:
             with _admin_engine().connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def make_db(templates, tmp_path):
+    """Factory: a fresh database of a backend, with the real boundaries or empty (schema only)."""
+    with contextlib.ExitStack() as created:
+        yield lambda backend, with_boundaries=True, **extra: created.enter_context(
+            copied_database(templates, backend, tmp_path, with_boundaries, **extra))
 
 
 @pytest.fixture

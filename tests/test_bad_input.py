@@ -4,10 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from mapservice.cli import main
-from tests.conftest import BACKENDS, DATA_DIR, Database, _admin_engine, _copy_database, make_config
+from tests.conftest import BACKENDS, DATA_DIR, copied_database
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readers"
 TEMPLATE = (FIXTURES / "template_en.csv").read_text(encoding="utf-8")
@@ -100,16 +99,12 @@ PID_ARGS = ["--format", "pid", "--year", "2016", "--province", "01"]
 def loaded_db(request, templates, tmp_path_factory):
     """A database holding one project already (from the good template fixture), one per backend for the module: a
     refused file changes nothing, which each test checks against the fingerprint it takes just before."""
-    url, pg_name = _copy_database(request.param, templates(request.param, True), tmp_path_factory.mktemp("bad-input"))
-    db = Database(make_config(url))
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("MAPSERVICE_DATA_DIR", DATA_DIR)
-        assert main(["--database-url", url, "import-projects", str(FIXTURES / "template_en.csv")]) == 0
-    yield db
-    db.engine.dispose()
-    if pg_name:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with copied_database(templates, request.param, tmp_path_factory.mktemp("bad-input")) as db:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("MAPSERVICE_DATA_DIR", DATA_DIR)
+            assert main(["--database-url", db.config["DATABASE_URL"], "import-projects",
+                         str(FIXTURES / "template_en.csv")]) == 0
+        yield db
 
 
 @pytest.mark.parametrize("name", CASES)

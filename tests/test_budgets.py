@@ -12,7 +12,6 @@ import openpyxl
 import pandas as pd
 import pypdf
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
 from mapservice import cli
@@ -23,7 +22,7 @@ from mapservice.ingest.budget_records import BudgetCodeBook, validate_budgets
 from mapservice.ingest.budget_template import BUDGET_COLUMNS, read_budget_template
 from mapservice.ingest.pipelines import ImportRefused
 from mapservice.store.budget_vocabulary import EXPENDITURE_LINES, REVENUE_SOURCES
-from tests.conftest import BACKENDS, Database, _admin_engine, _copy_database, make_config
+from tests.conftest import BACKENDS, copied_database
 from tests.test_pages import load_projects, make_client
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -261,15 +260,10 @@ def test_sample_budgets_cover_every_area_year_and_hold_the_projects(db, capsys):
 @pytest.fixture(scope="module", params=BACKENDS)
 def budget_site(request, templates, tmp_path_factory):
     """One database per backend with the pages' projects and budgets_en.csv, and a client: read-only tests."""
-    url, pg_name = _copy_database(request.param, templates(request.param, True), tmp_path_factory.mktemp("budgets"))
-    database = Database(make_config(url))
-    load_projects(database)
-    import_budgets(database.sessions, database.config, FIXTURES / "budgets_en.csv")
-    yield database, make_client(database)
-    database.engine.dispose()
-    if pg_name:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with copied_database(templates, request.param, tmp_path_factory.mktemp("budgets")) as database:
+        load_projects(database)
+        import_budgets(database.sessions, database.config, FIXTURES / "budgets_en.csv")
+        yield database, make_client(database)
 
 
 def test_api_csv_and_xlsx_give_the_imported_numbers(budget_site):

@@ -9,10 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from mapservice.cli import main
-from tests.conftest import BACKENDS, DATA_DIR, Database, _admin_engine, _copy_database, make_config
+from tests.conftest import BACKENDS, DATA_DIR, copied_database
 from tests.test_pages import make_client
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -25,14 +24,9 @@ MAX_BYTES = "20000000"  # the XLSX bomb unpacks to 40 MB and is 130 KB on disk
 @pytest.fixture(scope="module", params=BACKENDS)
 def loaded(request, templates, tmp_path_factory):
     """One database per backend holding the good Khmer template's projects; no refused import may change it."""
-    url, pg_name = _copy_database(request.param, templates(request.param, True), tmp_path_factory.mktemp("corpus"))
-    database = Database(make_config(url))
-    assert main(["--database-url", url, "import-projects", str(GOOD)]) == 0
-    yield database
-    database.engine.dispose()
-    if pg_name:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with copied_database(templates, request.param, tmp_path_factory.mktemp("corpus")) as database:
+        assert main(["--database-url", database.config["DATABASE_URL"], "import-projects", str(GOOD)]) == 0
+        yield database
 
 
 @pytest.fixture(autouse=True)

@@ -9,13 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
 from mapservice.config import PROJECT_ROOT
 from mapservice.ingest.pipelines import import_records
 from mapservice.web import create_app
-from tests.conftest import BACKENDS, Database, _admin_engine, _copy_database, make_config
+from tests.conftest import BACKENDS, Database, copied_database
 
 # Three projects: two in Ou Chrov district (Banteay Meanchey), one in Ou Chrov commune of Preah Sihanouk (18).
 PROJECTS = [
@@ -65,14 +64,9 @@ def site(request, templates, tmp_path_factory):
     """One database per backend with PROJECTS loaded, and one app on it, shared by a module's read-only tests:
     a fresh database and data snapshot per test would take these tests from seconds to minutes. Tests that
     change data use the `db` fixture (a fresh database each)."""
-    url, pg_name = _copy_database(request.param, templates(request.param, True), tmp_path_factory.mktemp("site"))
-    database = Database(make_config(url))
-    load_projects(database)
-    yield Site(database, make_client(database))
-    database.engine.dispose()
-    if pg_name:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    with copied_database(templates, request.param, tmp_path_factory.mktemp("site")) as database:
+        load_projects(database)
+        yield Site(database, make_client(database))
 
 
 @pytest.fixture
