@@ -13,20 +13,23 @@ from tests.test_import_streaming import ROWS, row, write_csv
 
 
 def changes(db, version_id):
+    """{project id: (kind, fields, before, the row after as rows_after resolves it)} of a version, the rows stored."""
     with db.sessions() as session:
         found = session.scalars(sa.select(ProjectChange).where(ProjectChange.version_id == version_id)
                                 .order_by(ProjectChange.project_id)).all()
+        after = history.rows_after(session, found)
         stored = history.stored_rows(session)
-    return {c.project_id: (c.kind, c.fields, c.before, c.after) for c in found}, stored
+    return {c.project_id: (c.kind, c.fields, c.before, after[c.id]) for c in found}, stored
 
 
 def test_the_history_of_a_first_import_and_a_reimport_is_the_stored_rows(db, tmp_path):
     first = import_projects(db.sessions, db.config, write_csv(tmp_path / "a.csv", ROWS), chunk_rows=2)
-    recorded, stored = changes(db, first.version_id)
+    raw = db.rows("SELECT kind, fields, before, after FROM project_change")
+    assert len(raw) == len(ROWS) and all(row[0] == "added" and row[2] is None and row[3] is None for row in raw)
+    recorded, stored = changes(db, first.version_id)  # by reference: resolved, the rows as stored
     assert set(recorded) == set(stored) and len(stored) == len(ROWS)
-    for project_id, (kind, fields, before, after) in recorded.items():
+    for project_id, (kind, _fields, before, after) in recorded.items():
         assert (kind, before, after) == ("added", None, stored[project_id])
-        assert fields == history.changed_fields(None, stored[project_id])
     assert stored["AGREE"]["lon"] == 102.9 and isinstance(stored["AGREE"]["is_sample"], bool)
 
     again = [row("AGREE", commune_code="010501", lon="102.9", lat="13.65", budget="5000"), ROWS[1], row("NEW-ONE")]
@@ -36,6 +39,13 @@ def test_the_history_of_a_first_import_and_a_reimport_is_the_stored_rows(db, tmp
                                                                 "NEW-ONE": "added"}
     assert recorded["AGREE"][1] == ["budget"] and recorded["AGREE"][2] == stored["AGREE"]
     assert all(item[3] == after[pid] for pid, item in recorded.items())
+    # the first version's rows by reference are still the rows it stored: from the next change's row before
+    # (AGREE, changed), from a restored row's after with the first batch (CODE-ONLY), else the stored row
+    assert changes(db, first.version_id)[0] == {pid: ("added", [], None, row) for pid, row in stored.items()}
+    assert after["CODE-ONLY"]["batch_id"] != stored["CODE-ONLY"]["batch_id"]
+    with db.sessions() as session:
+        assert history.state_at(session, first.version_id) == {"AGREE": stored["AGREE"],
+                                                               "CODE-ONLY": stored["CODE-ONLY"], "NEW-ONE": None}
 
 
 def spatial_state(db):

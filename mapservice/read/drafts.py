@@ -172,11 +172,15 @@ def changes(session, area=None, limit=100):
     if area:
         level = {2: "province", 4: "district", 6: "commune"}[len(area)]
         query = query.where(getattr(ProjectChange, f"{level}_code") == area)
+    listed = session.execute(query).all()
+    after = history.rows_after(session, [change for change, _at_, _action in listed])
     found = []
-    for change, at, action in session.execute(query):
-        row = change.after or change.before or {}
+    for change, at, action in listed:
+        row = after[change.id] or change.before or {}
+        fields = history.changed_fields(None, row) if change.kind == "added" else change.fields or []
         found.append({"id": change.id, "version": change.version_id, "at": _at(at), "action": action,
-                      "kind": change.kind, "fields": change.fields or [], **_brief(row)})
+                      "kind": change.kind, "fields": fields, **_brief(row),
+                      **{f"{level}_code": getattr(change, f"{level}_code") for level in LEVEL_DIGITS}})
     names = _area_names(session, [c[f"{level}_code"] for c in found for level in LEVEL_DIGITS])
     for item in found:  # the names of the project's areas, for the page and the feed
         for level in LEVEL_DIGITS:

@@ -3,6 +3,13 @@ publish, rollback...) with who, when, the file, its checksum and counts, and per
 after (JSON values). Enough to list the changes and to roll back: the state of a project at version V is the row
 after its last change at or before V (none: it did not exist).
 
+The ``added`` rows an import records in SQL (a first import's million rows among them) keep no copy of the row:
+their ``after`` is NULL, the row by reference - the row as stored at the end of that version, which is the
+``before`` of the project's next change (that change's ``after`` when it is ``restored``, which differs only in
+its batch: the version's own batch then), or the stored row when there is none. ``rows_after`` resolves it; an
+``added`` row's fields are the columns of that row that are not NULL. (Writing the row as JSON was a third of the
+database's work in a 1M-row import: docs/performance.md.)
+
 The first version recorded on a database that already holds projects starts with a ``baseline`` version of the rows
 stored then, so a rollback can reach back to them."""
 from datetime import UTC, date, datetime
@@ -119,8 +126,8 @@ class Tracker:
     that existed before are held in memory).
 
     An import passes ``record(batch_id=...)``: every project stored under that batch and not among the rows read
-    before is recorded as ``added`` in one ``INSERT ... SELECT`` (the row after built by the database from the
-    stored row), so a first import reads nothing back into Python; the import need not ``watch`` the ids that are
+    before is recorded as ``added`` in one ``INSERT ... SELECT`` (by reference to the stored
+    row: the module's docstring), so a first import reads nothing back into Python; the import need not ``watch`` the ids that are
     new to the table (none, when it was empty). A bulk writer that stages each chunk (PostGIS) may instead ``begin``
     the version before the writes and record each chunk's added rows as it stores them (``added_from_stage``): the
     database's work is then done while the next chunk is read."""
@@ -151,7 +158,7 @@ class Tracker:
         known = [pid for pid in ids if pid in self.before]
         self.added += len(ids) - len(known)
         return (f"INSERT INTO project_change ({CHANGE_COLUMNS}) "
-                + _added_rows_sql(True, stage, "project_id <> ALL(%s)"), (self.version.id, known))
+                + _added_rows_sql("%s", stage, "project_id <> ALL(%s)"), (self.version.id, known))
 
     def record(self, action, user_name, source_file, sha256, data_version, counts=None, detail=None, batch_id=None):
         if self.version is None:
@@ -177,9 +184,7 @@ CHANGE_COLUMNS = "version_id, project_id, kind, fields, before, after, province_
 
 def _record_added_batch(session, version, batch_id, known):
     """The ``added`` changes of the projects stored under ``batch_id`` whose ids are not in ``known`` (the rows
-    read before), in one INSERT ... SELECT: the row after is the stored row as JSON, built by the database with
-    the values ``stored_rows`` gives (dates as YYYY-MM-DD, floats exact, booleans true/false); its fields are the
-    columns that are not NULL (changed_fields of no row before). Returns how many were recorded."""
+    read before), in one INSERT ... SELECT, by reference (the module's docstring). Returns how many were recorded."""
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     mark = "%s" if postgres else "?"
@@ -195,52 +200,53 @@ def _record_added_batch(session, version, batch_id, known):
         skip = f" AND project_id NOT IN (SELECT project_id FROM {KNOWN_TABLE})"
     result = connection.exec_driver_sql(
         f"INSERT INTO project_change ({CHANGE_COLUMNS}) "
-        + _added_rows_sql(postgres, "project", f"batch_id = {mark}{skip}"), (version.id, batch_id))
+        + _added_rows_sql(mark, "project", f"batch_id = {mark}{skip}"), (version.id, batch_id))
     if known:
         connection.exec_driver_sql(f"DROP TABLE {KNOWN_TABLE}")
     return result.rowcount
 
 
-def _added_rows_sql(postgres, source, condition):
-    """SQL of the ``added`` change rows (CHANGE_COLUMNS; the version id its first parameter) of the rows of
-    ``source`` (a table of project columns) that meet ``condition`` (SQL, its parameters after the version id), in
-    project id order: the row after is the row as a JSON object with the JSON values of ``stored_rows`` (dates as
-    YYYY-MM-DD, floats exact, booleans true/false), its fields the columns that are not NULL (changed_fields of no
-    row before)."""
-    mark = "%s" if postgres else "?"
-    if not postgres:
-        return (f"SELECT {mark}, project_id, 'added', {_not_null_fields_sql()}, NULL, {_row_json_sql()}, "
-                f"province_code, district_code, commune_code FROM {source} WHERE {condition} ORDER BY project_id")
-    # row_to_json of the row (a date is "YYYY-MM-DD", a double its shortest exact digits: the values of
-    # json_build_object, written without its spaces) costs a third less than a json_build_object of 42 pairs, and
-    # sorting the rows before their JSON is made sorts a third of the bytes
-    fields = ", ".join(f"CASE WHEN {c} IS NOT NULL THEN '{c}' END" for c in ROW_COLUMNS if c not in BOOKKEEPING)
-    return (f"SELECT {mark}, project_id, 'added', array_to_json(array_remove(ARRAY[{fields}], NULL)), NULL, "
-            f"row_to_json(stored), province_code, district_code, commune_code FROM (SELECT {', '.join(ROW_COLUMNS)} "
-            f"FROM {source} WHERE {condition} ORDER BY project_id) AS stored")
+def _added_rows_sql(mark, source, condition):
+    """SQL of the ``added`` change rows (CHANGE_COLUMNS; the version id its first parameter, ``mark`` the driver's
+    placeholder) of the rows of ``source`` (a table of project columns) that meet ``condition`` (SQL, its parameters
+    after the version id), in project id order, by reference: no fields, no row after (``rows_after``)."""
+    return (f"SELECT {mark}, project_id, 'added', '[]', NULL, NULL, province_code, district_code, commune_code "
+            f"FROM {source} WHERE {condition} ORDER BY project_id")
 
 
-def _row_json_sql():
-    """SQLite: SQL of the stored row (ROW_COLUMNS) as a JSON object, with the JSON values of ``stored_rows``."""
-    types = {c.name: c.type for c in Project.__table__.columns}
-    values = []
-    for column in ROW_COLUMNS:
-        kind = types[column]
-        if isinstance(kind, sa.Boolean):
-            value = f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN json('true') ELSE json('false') END"
-        elif isinstance(kind, sa.Float):  # SQLite's json_object keeps 15 digits only; 17 are exact
-            value = f"CASE WHEN {column} IS NULL THEN NULL ELSE json(printf('%!.17g', {column})) END"
-        else:
-            value = column
-        values.append(f"'{column}', {value}")
-    return "json_object(" + ", ".join(values) + ")"
+def by_reference(change):
+    """Whether a change row (with ``kind`` and ``after``) holds its row after by reference (``rows_after``)."""
+    return change.kind == "added" and change.after is None
 
 
-def _not_null_fields_sql():
-    """SQLite: SQL of the JSON list of the columns of ROW_COLUMNS (but BOOKKEEPING) that are not NULL, in order."""
-    names = " || ".join(f"""coalesce(CASE WHEN {c} IS NOT NULL THEN '"{c}",' END, '')"""
-                        for c in ROW_COLUMNS if c not in BOOKKEEPING)
-    return f"'[' || rtrim({names}, ',') || ']'"
+def rows_after(session, changes):
+    """{change id: the row after (JSON values; None: removed)} of ``changes`` (rows with the ProjectChange columns
+    id, version_id, project_id, kind and after), those by reference resolved (the module's docstring)."""
+    found = {c.id: c.after for c in changes if not by_reference(c)}
+    pending = [c for c in changes if by_reference(c)]
+    batches = {}
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start:start + CHUNK]
+        versions = {c.version_id for c in chunk} - set(batches)
+        batches.update(session.execute(sa.select(VersionRecord.id, VersionRecord.detail)
+                                       .where(VersionRecord.id.in_(sorted(versions)))).all())
+        waiting = {c.project_id: c for c in chunk}  # a project has one change per version: one added row here
+        query = (sa.select(ProjectChange.project_id, ProjectChange.version_id, ProjectChange.before,
+                           ProjectChange.after)
+                 .where(ProjectChange.project_id.in_(list(waiting)),
+                        ProjectChange.version_id > min(c.version_id for c in chunk))
+                 .order_by(ProjectChange.version_id, ProjectChange.id))
+        for project_id, version_id, before, after in session.execute(query):
+            change = waiting.get(project_id)
+            if change is not None and version_id > change.version_id:  # its next change
+                found[change.id] = before if before is not None else after
+                del waiting[project_id]
+        stored = stored_rows(session, waiting)
+        for change in chunk:
+            row = found.get(change.id) or stored.get(change.project_id)
+            batch = (batches[change.version_id] or {}).get("batch_id")
+            found[change.id] = row if row is None or batch is None else {**row, "batch_id": batch}
+    return found
 
 
 def state_at(session, version_id):
@@ -251,11 +257,13 @@ def state_at(session, version_id):
     state = dict.fromkeys(ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        query = (sa.select(ProjectChange.project_id, ProjectChange.after)
+        query = (sa.select(ProjectChange.id, ProjectChange.version_id, ProjectChange.project_id, ProjectChange.kind,
+                           ProjectChange.after)
                  .where(ProjectChange.version_id <= version_id, ProjectChange.project_id.in_(chunk))
                  .order_by(ProjectChange.version_id, ProjectChange.id))
-        for project_id, after in session.execute(query):
-            state[project_id] = after
+        last = {change.project_id: change for change in session.execute(query)}  # the last change wins
+        after = rows_after(session, list(last.values()))
+        state.update({project_id: after[change.id] for project_id, change in last.items()})
     return state
 
 
