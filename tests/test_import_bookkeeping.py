@@ -5,8 +5,10 @@ set); a re-import mixes both paths; on SpatiaLite the project.geom triggers drop
 import pytest
 import sqlalchemy as sa
 
+from mapservice.ingest import drafts
 from mapservice.ingest.pipelines import ImportRefused, import_projects
-from mapservice.store import history
+from mapservice.read import drafts as read_drafts
+from mapservice.store import accounts, history
 from mapservice.store.models import ProjectChange
 from mapservice.store.tables import ROW_TRIGGERS
 from tests.test_import_streaming import ROWS, row, write_csv
@@ -46,6 +48,24 @@ def test_the_history_of_a_first_import_and_a_reimport_is_the_stored_rows(db, tmp
     with db.sessions() as session:
         assert history.state_at(session, first.version_id) == {"AGREE": stored["AGREE"],
                                                                "CODE-ONLY": stored["CODE-ONLY"], "NEW-ONE": None}
+
+
+def test_a_project_added_removed_and_added_again_is_listed_as_it_was_each_time(db, tmp_path):
+    """Two rows by reference for one project (added, removed by a rollback, added again by an import into a table
+    that holds projects): each is resolved to the row of its own version, in the change list and in a rollback."""
+    first = import_projects(db.sessions, db.config, write_csv(tmp_path / "a.csv", [row("KEEP")]))
+    once = import_projects(db.sessions, db.config, write_csv(tmp_path / "b.csv", [row("BACK", title_en="Old road")]))
+    with db.sessions.begin() as session:
+        admin, _ = accounts.create_user(session, "odc", "admin", [], "odc password long")
+        old_row = history.stored_rows(session, ["BACK"])["BACK"]
+    drafts.rollback_to(db.sessions, db.config, first.version_id, admin)  # BACK removed
+    again = import_projects(db.sessions, db.config, write_csv(tmp_path / "c.csv", [row("BACK", title_en="New road")]))
+    with db.sessions() as session:
+        listed = [(c["version"], c["kind"], c["title_en"]) for c in read_drafts.changes(session)
+                  if c["project_id"] == "BACK"]
+        assert history.state_at(session, once.version_id) == {"BACK": old_row}
+    assert listed == [(again.version_id, "added", "New road"), (once.version_id + 1, "removed", "Old road"),
+                      (once.version_id, "added", "Old road")]
 
 
 def spatial_state(db):

@@ -230,18 +230,19 @@ def rows_after(session, changes):
         versions = {c.version_id for c in chunk} - set(batches)
         batches.update(session.execute(sa.select(VersionRecord.id, VersionRecord.detail)
                                        .where(VersionRecord.id.in_(sorted(versions)))).all())
-        waiting = {c.project_id: c for c in chunk}  # a project has one change per version: one added row here
+        waiting = {}  # {project id: its changes to resolve, oldest first} (one per version: added, removed, added)
+        for change in sorted(chunk, key=lambda c: c.version_id):
+            waiting.setdefault(change.project_id, []).append(change)
         query = (sa.select(ProjectChange.project_id, ProjectChange.version_id, ProjectChange.before,
                            ProjectChange.after)
                  .where(ProjectChange.project_id.in_(list(waiting)),
                         ProjectChange.version_id > min(c.version_id for c in chunk))
                  .order_by(ProjectChange.version_id, ProjectChange.id))
         for project_id, version_id, before, after in session.execute(query):
-            change = waiting.get(project_id)
-            if change is not None and version_id > change.version_id:  # its next change
-                found[change.id] = before if before is not None else after
-                del waiting[project_id]
-        stored = stored_rows(session, waiting)
+            earlier = waiting[project_id]
+            while earlier and earlier[0].version_id < version_id:  # the first change after it: its next
+                found[earlier.pop(0).id] = before if before is not None else after
+        stored = stored_rows(session, [project_id for project_id, earlier in waiting.items() if earlier])
         for change in chunk:
             row = found.get(change.id) or stored.get(change.project_id)
             batch = (batches[change.version_id] or {}).get("batch_id")
