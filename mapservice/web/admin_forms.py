@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -23,7 +24,8 @@ class UploadForm(FlaskForm):
     file = FileField(lazy_gettext("File of project records (CSV, XLSX or OC4IDS JSON)"),
                      validators=[FileRequired(lazy_gettext("Choose a file to upload."))],
                      render_kw={"accept": ",".join(UPLOAD_SUFFIXES)})
-    mode = RadioField(lazy_gettext("What the file does"), choices=[("merge", ""), ("replace", "")], default="merge")
+    mode = RadioField(lazy_gettext("What the file does"), choices=[SelectChoice("merge", ""), SelectChoice("replace", "")],
+                      default="merge")
 
 
 class ActionForm(FlaskForm):
@@ -34,7 +36,8 @@ class UserForm(FlaskForm):
     name = StringField(lazy_gettext("User name"),
                        validators=[DataRequired(REQUIRED), Length(min=2, max=64, message=BETWEEN)],
                        render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    role = SelectField(lazy_gettext("Role"), choices=[("editor", lazy_gettext("Editor (areas below only)")),
-                                                      ("admin", lazy_gettext("Administrator (everything)"))])
+    role = SelectField(lazy_gettext("Role"),
+                       choices=[SelectChoice("editor", lazy_gettext("Editor (areas below only)")),
+                                SelectChoice("admin", lazy_gettext("Administrator (everything)"))])
     areas = StringField(lazy_gettext("Areas: province or district codes, separated by spaces (editors)"),
                         render_kw={"inputmode": "numeric"})
