@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapservice.ingest.pipelines import import_sample
+from mapservice.store import grid
 from mapservice.store.db import SQLITE_MMAP_BYTES, create_db_engine, init_schema
 from mapservice.web import create_app
 from tests.test_tiles import tile_of
@@ -71,17 +72,19 @@ def request_plans(db, url):
     return response, plans(db, seen)
 
 
-def test_a_bbox_page_and_its_count_read_the_spatial_index(loaded):
+def test_a_bbox_page_reads_the_grid_index_and_its_count_the_spatial_index(loaded):
     response, found = request_plans(loaded, "/ogc/collections/projects/items?bbox=102.7,13.4,102.9,13.5&limit=1")
     page = response.get_json()
     assert page["numberMatched"] > page["numberReturned"] == 1
     assert len(found) == 1  # one statement: the page and its count (a full page: a last page needs no count)
     statement, plan = found[0]
-    if loaded.backend == "postgis":  # the index is read twice: for the page and for the count
-        assert plan.count("idx_project_geom") == 2 and "Seq Scan on project" not in plan, (statement, plan)
-    else:
-        assert plan.count("SCAN idx_project_geom VIRTUAL TABLE") == 2, (statement, plan)
-        assert "SEARCH project USING INTEGER PRIMARY KEY" in plan or "SEARCH project USING INDEX" in plan
+    if loaded.backend == "postgis":  # each of the box's strips on the grid's index, the count on the spatial one
+        assert plan.count("Index Scan on ix_project_cell") == grid.STRIPS, (statement, plan)
+        assert plan.count("Index Scan on idx_project_geom") == 1 and "Seq Scan on project" not in plan, plan
+    else:  # the strips read off the index alone, in its order (no sort of the rows they hold)
+        assert plan.count("SEARCH project USING COVERING INDEX ix_project_cell (<expr>>? AND <expr><?)") == (
+            grid.STRIPS), (statement, plan)
+        assert plan.count("SCAN idx_project_geom VIRTUAL TABLE") == 1, (statement, plan)
         assert "SCAN project" not in plan, (statement, plan)
         # joined to the R*Tree, which SQLite walks: its ids are not first copied into a list (a third slower at 1M)
         assert "LIST SUBQUERY" not in plan, (statement, plan)
@@ -105,12 +108,14 @@ def test_an_existing_database_gets_the_missing_indexes_at_start(db):
     engine = create_db_engine(db.config)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP INDEX ix_project_province_year"))
+        conn.execute(sa.text("DROP INDEX ix_project_cell"))
     init_schema(engine)
     with engine.connect() as conn:
-        names = {index["name"] for index in sa.inspect(conn).get_indexes("project")}
+        names = set(conn.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'" if db.backend ==
+                                         "spatialite" else "SELECT indexname FROM pg_indexes")))
     engine.dispose()
     assert {"ix_project_province_year", "ix_project_district_year", "ix_project_commune_year",
-            "ix_project_sector_year", "ix_project_year"} <= names
+            "ix_project_sector_year", "ix_project_year", "ix_project_cell"} <= names
 
 
 def test_a_postgis_schema_made_after_a_spatialite_one_has_its_spatial_index(make_db):

@@ -18,7 +18,8 @@ from mapservice.formats import ogc_query, ogc_tiles
 from mapservice.read import cql2, projects
 from mapservice.read.cache import LRU
 from mapservice.read.filters import (FILTER_PARAMETERS, FilterError, Filters, bbox_conditions, box_parameters,
-                                     parse_filters, project_conditions, projects_from)
+                                     exact_box_conditions, parse_filters, project_conditions, projects_from,
+                                     strip_parameters)
 from mapservice.read.totals import area_values
 from mapservice.store.models import CAMBODIA_BOUNDS, DATE_COLUMNS, AdminArea, Project
 
@@ -348,20 +349,23 @@ def _project_where(session, query):
 
 def _project_items(session, snapshot, query):
     """The page's features and the number matched. A property without a value is left out (the schema lists them
-    all), which makes a page of projects a third of the size. The last page (not full) needs no count: its offset
-    and length give it; others are counted in the page's own statement. (Counting with a window was tried: the
-    planner then walks the primary key over every project for a large box, thinking the LIMIT stops it early.)"""
+    all), which makes a page of projects a third of the size. The projects of a box come in the grid's order
+    unless a sortby is given (``grid_ids``: the page reads about its own length of the index, where the order by
+    id read and sorted every project of the box). The last page (not full) needs no count: its offset and length
+    give it; others are counted in the page's own statement. (Counting with a window was tried: the planner then
+    walks the primary key over every project for a large box, thinking the LIMIT stops it early.)"""
+    parameters = {} if query.bbox is None else box_parameters(query.bbox)
+    if _in_grid_order(query):
+        parameters |= strip_parameters(query.bbox)
+        if query.after is not None:
+            parameters |= {"after_cell": _cell_of(session, query.after), "after_id": query.after}
     if query.after is None and not query.sortby and query.condition is None and query.filters == Filters() and (
             query.bbox is not None):  # a box and nothing else, the clients' usual page: its Page is kept
         properties = None if query.properties is None else tuple(query.properties)
         key = (session.get_bind().dialect.name, properties, query.bbox[0] > query.bbox[2])
-        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_where(session, query), (),
-                                                                  query.properties))
-        parameters = box_parameters(query.bbox)
+        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_where(session, query), query))
     else:
-        keyset = [] if query.after is None else [Project.project_id > query.after]
-        page = _project_page(_project_where(session, query), keyset, query.properties, query.sortby)
-        parameters = None
+        page = _project_page(_project_where(session, query), query)
     found, counted = page.read(session, query.limit, query.offset, snapshot.areas.areas, drop_nulls=True,
                                parameters=parameters)
     if found and len(found) < query.limit and query.after is None:
@@ -373,13 +377,33 @@ def _project_items(session, snapshot, query):
     return [Feature(*feature) for feature in projects.features(found)], matched
 
 
-def _project_page(where, keyset, properties, sortby=()):
-    """The Page of projects for ``where`` (``_project_where``) and the keyset's conditions, counted up to
-    MATCHED_LIMIT when any filters."""
+def _in_grid_order(query):
+    """Whether a page of projects comes in the grid's order: that of a box without a sortby."""
+    return query.bbox is not None and not query.sortby
+
+
+def _project_page(where, query):
+    """The Page of projects for ``where`` (``_project_where``) and the query's order and keyset, counted (on
+    ``where``'s indexes) up to MATCHED_LIMIT when any filters."""
     source, conditions = where
     count = projects.count_up_to(conditions, MATCHED_LIMIT, source) if conditions else None
-    return projects.Page.of_features([*conditions, *keyset], ogc_query.sort_order(sortby, _PROJECTS), properties,
-                                     count, source)
+    if _in_grid_order(query):
+        within = [*project_conditions(query.filters), *exact_box_conditions(query.bbox),
+                  *([] if query.condition is None else [query.condition])]
+        return projects.Page.of_features((), (), query.properties, count,
+                                         ids=projects.grid_ids(within, keyset=query.after is not None))
+    keyset = [] if query.after is None else [Project.project_id > query.after]
+    return projects.Page.of_features([*conditions, *keyset], ogc_query.sort_order(query.sortby, _PROJECTS),
+                                     query.properties, count, source)
+
+
+def _cell_of(session, project_id):
+    """The grid cell of the project a keyset page of a box starts after (``after``)."""
+    cell = session.scalar(sa.select(projects.CELL).where(Project.project_id == project_id))
+    if cell is None:
+        raise FilterError("after", project_id, "the id of a project with a point, as the next link of the page "
+                                               "before gave it (this one is not, or no longer, published)")
+    return cell
 
 
 def _projects_matched(session, snapshot, where):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from mapservice.store import vocabulary
+from mapservice.store import grid, vocabulary
 from mapservice.store.models import Project
 
 FILTER_PARAMETERS = ("year", "province", "district", "commune", "sector", "status", "eia_required", "eia_status",
@@ -211,16 +211,38 @@ def bbox_conditions(bbox, dialect):
     one box serves another on the same side of the antimeridian, run with its ``box_parameters``."""
     if bbox is None:
         return []
-    minx, miny, maxx, maxy = (sa.bindparam(name, value, type_=sa.Float) for name, value in box_parameters(bbox).items())
-    spans = [(minx, maxx)] if bbox[0] <= bbox[2] else [(minx, 180.0), (-180.0, maxx)]
+    (minx, miny, maxx, maxy), spans = _box_binds(bbox)
     if dialect == "postgresql":
         candidates = [sa.or_(*[Project.geom.op("&&")(sa.func.ST_MakeEnvelope(x0, miny, x1, maxy, 4326))
                                for x0, x1 in spans])]
     else:  # on the R*Tree's columns: the statement selects from projects_from(bbox, dialect)
         candidates = [sa.or_(*[sa.and_(RTREE.c.xmin <= x1, RTREE.c.xmax >= x0) for x0, x1 in spans]),
                       RTREE.c.ymin <= maxy, RTREE.c.ymax >= miny]
-    lon = sa.or_(*[Project.lon.between(x0, x1) for x0, x1 in spans])
-    return [*candidates, lon, Project.lat.between(miny, maxy)]
+    return [*candidates, *exact_box_conditions(bbox)]
+
+
+def exact_box_conditions(bbox):
+    """The conditions on the stored lon/lat of the points inside ``bbox`` (edges included), with the named bind
+    parameters BOX_PARAMETERS: what decides, after an index (spatial, or the grid's) gave the candidates."""
+    (_minx, miny, _maxx, maxy), spans = _box_binds(bbox)
+    return [sa.or_(*[Project.lon.between(x0, x1) for x0, x1 in spans]), Project.lat.between(miny, maxy)]
+
+
+def _box_binds(bbox):
+    """The bind parameters of a box's numbers, and its spans of longitude (two across the antimeridian)."""
+    minx, miny, maxx, maxy = (sa.bindparam(name, value, type_=sa.Float) for name, value in box_parameters(bbox).items())
+    return (minx, miny, maxx, maxy), [(minx, maxx)] if bbox[0] <= bbox[2] else [(minx, 180.0), (-180.0, maxx)]
+
+
+# the ranges of grid cells (store/grid.py) of a box's strips, as bind parameters: their values are strip_parameters
+STRIP_RANGES = [tuple(sa.bindparam(f"strip_{i}_{end}", type_=sa.BigInteger) for end in ("from", "to"))
+                for i in range(grid.STRIPS)]
+
+
+def strip_parameters(bbox):
+    """The values of STRIP_RANGES for ``bbox``."""
+    return {bind.key: value for binds, values in zip(STRIP_RANGES, grid.strips(bbox))
+            for bind, value in zip(binds, values)}
 
 
 # SpatiaLite's R*Tree of the projects' points, and the projects joined to their entries: a box's conditions read

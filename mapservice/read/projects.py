@@ -7,7 +7,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from mapservice.read.filters import FilterError, project_conditions
+from mapservice.read.filters import STRIP_RANGES, FilterError, project_conditions
+from mapservice.store import grid
 from mapservice.store.models import AdminArea, Project
 
 # The public record of a project, in this order, in every format (JSON, GeoJSON, CSV, XLSX, GeoPackage).
@@ -133,21 +134,24 @@ class Page:
     conditions are given to ``read``, so that a Page kept by its caller serves every request of the same shape:
     building a statement and its cache key cost half a millisecond a request."""
 
-    def __init__(self, conditions, order, fields, lead=(), count=None, source=Project.__table__):
+    def __init__(self, conditions, order, fields, lead=(), count=None, source=Project.__table__, ids=None):
         self.fields, self.width, self.counted = tuple(fields), len(lead), count is not None
         self.named = [(f, *_NAME_SOURCES[f]) for f in self.fields if f in _NAME_SOURCES]
         columns = (*lead, *[_CODE_AS_NAME.get(f, RECORD_COLUMNS[f]) for f in self.fields])
-        ids = (sa.select(Project.project_id).select_from(source).where(*conditions).order_by(*order)
-               .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
+        if ids is None:
+            ids = (sa.select(Project.project_id).select_from(source).where(*conditions).order_by(*order)
+                   .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
+        else:  # the page's ids in the grid's order (``grid_ids``)
+            order = [ids.c.cell, ids.c.project_id]
         query = _selecting(columns) if count is None else _selecting(columns).add_columns(count)
         self.statement = (query.select_from(Project).join(ids, ids.c.project_id == Project.project_id)
                           .order_by(*order))
 
     @classmethod
-    def of_features(cls, conditions, order, fields=None, count=None, source=Project.__table__):
+    def of_features(cls, conditions, order, fields=None, count=None, source=Project.__table__, ids=None):
         """A Page of GeoJSON features (``features`` of what it reads): their id and point, then the properties
         ``fields`` (default: the record without lon and lat)."""
-        return cls(conditions, order, fields or FEATURE_FIELDS, _FEATURE_LEAD, count, source)
+        return cls(conditions, order, fields or FEATURE_FIELDS, _FEATURE_LEAD, count, source, ids)
 
     def read(self, session, limit, offset, areas, drop_nulls=False, parameters=None):
         """[(values of the lead columns, {field: value} in the fields' order)], and the count column's value (None
@@ -173,6 +177,28 @@ def _selecting(columns):
     """``select(*columns)``, made once per set of columns: a page's fifty columns would otherwise be coerced into
     the statement on every request."""
     return sa.select(*columns)
+
+
+CELL = grid.cell(Project.lon, Project.lat)  # a point's cell, as the index ix_project_cell holds it
+# a keyset page in the grid's order starts after this cell and project id (the last of the page before)
+AFTER_CELL, AFTER_ID = sa.bindparam("after_cell", type_=sa.BigInteger), sa.bindparam("after_id", type_=sa.String)
+
+
+def grid_ids(conditions, keyset=False):
+    """The ids of a page of the projects of a box (``conditions``: the exact lon/lat ones of
+    ``filters.exact_box_conditions`` and any others) in the grid's order, by cell then id (store/grid.py), for
+    ``Page(ids=...)``: each of the box's strips (``filters.STRIP_RANGES``, bound with ``strip_parameters``) read
+    in that order off the index ``ix_project_cell`` up to the page's end, and the strips merged. ``keyset``: the
+    page starts after the bound AFTER_CELL and AFTER_ID."""
+    after = [sa.tuple_(CELL, Project.project_id) > sa.tuple_(AFTER_CELL, AFTER_ID)] if keyset else []
+    strips = []
+    for number, (first, last) in enumerate(STRIP_RANGES):
+        strip = (sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
+                 .order_by(CELL, Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET).subquery(f"strip_{number}"))
+        strips.append(sa.select(strip.c.project_id, strip.c.cell))
+    merged = sa.union_all(*strips).subquery("strips")
+    return (sa.select(merged.c.project_id, merged.c.cell).order_by(merged.c.cell, merged.c.project_id)
+            .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
 
 
 def count_up_to(conditions, most, source=Project.__table__):

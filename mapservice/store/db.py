@@ -98,8 +98,9 @@ def _create_missing_indexes(engine):
     wanted = [index for table in Base.metadata.sorted_tables for index in table.indexes
               if not any(isinstance(column.type, Geometry) for column in index.columns)]
     with engine.begin() as conn:
-        existing = {index["name"] for table in Base.metadata.sorted_tables
-                    for index in sa.inspect(conn).get_indexes(table.name)}
+        existing = set(conn.scalars(sa.text(  # by name: SQLAlchemy does not reflect SQLite's indexes on expressions
+            "SELECT name FROM sqlite_master WHERE type = 'index'" if is_spatialite(engine) else
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")))
         missing = [index for index in wanted if index.name not in existing]
         if missing and not is_spatialite(engine):  # the workers of a server start together: one builds, once
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})

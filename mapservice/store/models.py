@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from mapservice.store import grid
+
 LEVELS = ("province", "district", "commune")
 CODE_LENGTH = {"province": 2, "district": 4, "commune": 6}
 JOIN_STATUSES = ("agree", "conflict", "code_only", "point_only", "unmatched")
@@ -125,6 +127,11 @@ class Project(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
     is_sample: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+
+
+# A box's page of projects in the grid's order (store/grid.py): the cell and the id order it, lon/lat decide which
+# projects of a cell are in the box without reading the table
+sa.Index("ix_project_cell", grid.cell(Project.lon, Project.lat), Project.project_id, Project.lon, Project.lat)
 
 
 class Budget(Base):
