@@ -15,7 +15,9 @@ F = query_parameter("f", "Format: json or html (without it, the Accept header de
                     {"type": "string", "enum": list(FORMATS)}, "json")
 BBOX = _list_parameter(
     "bbox", "Only features whose geometry intersects this box: minlon,minlat,maxlon,maxlat in WGS 84 degrees "
-    "(CRS84); 6 numbers with heights are accepted and the heights ignored",
+    "(CRS84); 6 numbers with heights are accepted and the heights ignored. Projects of a box without sortby "
+    "come in the grid's order: strips of 0.1 degree of latitude south to north, cells of 0.01 degree of longitude "
+    "west to east, by project_id within a cell",
     {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, [102.9, 13.4, 103.1, 13.6])
 DATETIME = query_parameter(
     "datetime", "Only features of the fiscal years this RFC 3339 instant or interval intersects (a fiscal year is "
@@ -27,7 +29,8 @@ OFFSET = query_parameter("offset", "Features to skip (default 0; the next and pr
                                    f"the projects' default order: from offset {KEYSET_FROM:,} their next link "
                                    "carries after instead)", {"type": "integer", "minimum": 0, "default": 0})
 AFTER = query_parameter("after", "Projects only, default order (no sortby, no offset): the page starts after this "
-                                 "project_id. The next links carry it from offset "
+                                 "project_id (by id; with a bbox, in the box's grid order, where it must be a project "
+                                 "with a location). The next links carry it from offset "
                                  f"{KEYSET_FROM:,} on (keyset paging: a deep page costs what the first does); a page "
                                  "reached by it has no prev link", {"type": "string", "pattern": r"\S"}, "P-000100")
 CRS = query_parameter("crs", "CRS of the returned geometries (Part 2); the Content-Crs header names it",

@@ -191,13 +191,9 @@ def grid_ids(conditions, keyset=False):
     in that order off the index ``ix_project_cell`` up to the page's end, and the strips merged. ``keyset``: the
     page starts after the bound AFTER_CELL and AFTER_ID."""
     after = [sa.tuple_(CELL, Project.project_id) > sa.tuple_(AFTER_CELL, AFTER_ID)] if keyset else []
-    strips = []
-    for number, (first, last) in enumerate(STRIP_RANGES):
-        strip = (sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
-                 .order_by(CELL, Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET).subquery(f"strip_{number}"))
-        strips.append(sa.select(strip.c.project_id, strip.c.cell))
-    merged = sa.union_all(*strips).subquery("strips")
-    return (sa.select(merged.c.project_id, merged.c.cell).order_by(merged.c.cell, merged.c.project_id)
+    strips = [sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
+              for first, last in STRIP_RANGES]
+    return (sa.union_all(*strips).order_by(sa.literal_column("cell"), sa.literal_column("project_id"))
             .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
 
 
