@@ -363,9 +363,9 @@ def _project_items(session, snapshot, query):
             query.bbox is not None):  # a box and nothing else, the clients' usual page: its Page is kept
         properties = None if query.properties is None else tuple(query.properties)
         key = (session.get_bind().dialect.name, properties, query.bbox[0] > query.bbox[2])
-        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(_project_where(session, query), query))
+        page = _BOX_PAGES.get_or_build(key, lambda: _project_page(session, query))
     else:
-        page = _project_page(_project_where(session, query), query)
+        page = _project_page(session, query)
     found, counted = page.read(session, query.limit, query.offset, snapshot.areas.areas, drop_nulls=True,
                                parameters=parameters)
     if found and len(found) < query.limit and query.after is None:
@@ -382,16 +382,17 @@ def _in_grid_order(query):
     return query.bbox is not None and not query.sortby
 
 
-def _project_page(where, query):
-    """The Page of projects for ``where`` (``_project_where``) and the query's order and keyset, counted (on
-    ``where``'s indexes) up to MATCHED_LIMIT when any filters."""
-    source, conditions = where
-    count = projects.count_up_to(conditions, MATCHED_LIMIT, source) if conditions else None
+def _project_page(session, query):
+    """The Page of projects for the query's conditions, order and keyset, counted up to MATCHED_LIMIT when any
+    filters: a box's in the grid's order, counted on the grid's index; others on ``_project_where``'s."""
     if _in_grid_order(query):
         within = [*project_conditions(query.filters), *exact_box_conditions(query.bbox),
                   *([] if query.condition is None else [query.condition])]
-        return projects.Page.of_features((), (), query.properties, count,
-                                         ids=projects.grid_ids(within, keyset=query.after is not None))
+        dialect = session.get_bind().dialect.name
+        return projects.Page.of_features((), (), query.properties, projects.grid_count_up_to(within, MATCHED_LIMIT),
+                                         ids=projects.grid_ids(within, dialect, keyset=query.after is not None))
+    source, conditions = _project_where(session, query)
+    count = projects.count_up_to(conditions, MATCHED_LIMIT, source) if conditions else None
     keyset = [] if query.after is None else [Project.project_id > query.after]
     return projects.Page.of_features([*conditions, *keyset], ogc_query.sort_order(query.sortby, _PROJECTS),
                                      query.properties, count, source)

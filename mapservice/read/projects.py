@@ -184,17 +184,30 @@ CELL = grid.cell(Project.lon, Project.lat)  # a point's cell, as the index ix_pr
 AFTER_CELL, AFTER_ID = sa.bindparam("after_cell", type_=sa.BigInteger), sa.bindparam("after_id", type_=sa.String)
 
 
-def grid_ids(conditions, keyset=False):
+def grid_ids(conditions, dialect, keyset=False):
     """The ids of a page of the projects of a box (``conditions``: the exact lon/lat ones of
     ``filters.exact_box_conditions`` and any others) in the grid's order, by cell then id (store/grid.py), for
     ``Page(ids=...)``: each of the box's strips (``filters.STRIP_RANGES``, bound with ``strip_parameters``) read
-    in that order off the index ``ix_project_cell`` up to the page's end, and the strips merged. ``keyset``: the
-    page starts after the bound AFTER_CELL and AFTER_ID."""
+    in that order off the index ``ix_project_cell``, and the strips merged as they come. PostgreSQL reads each
+    strip up to the page's end (its LIMIT): without it, the generic plan of the prepared statement sorts all
+    the strips hold. ``keyset``: the page starts after the bound AFTER_CELL and AFTER_ID."""
     after = [sa.tuple_(CELL, Project.project_id) > sa.tuple_(AFTER_CELL, AFTER_ID)] if keyset else []
     strips = [sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
               for first, last in STRIP_RANGES]
+    if dialect == "postgresql":
+        strips = [strip.order_by(CELL, Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET) for strip in strips]
+        strips = [sa.select(*strip.subquery(f"strip_{number}").c) for number, strip in enumerate(strips)]
     return (sa.union_all(*strips).order_by(sa.literal_column("cell"), sa.literal_column("project_id"))
             .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
+
+
+def grid_count_up_to(conditions, most):
+    """``count_up_to`` for the projects of a box's strips (as ``grid_ids``) that match ``conditions``: counted off
+    the index ``ix_project_cell`` alone, one strip after the other."""
+    strips = [sa.select(sa.literal(1).label("found")).where(CELL.between(first, last), *conditions)
+              for first, last in STRIP_RANGES]
+    found = sa.union_all(*strips).limit(most + 1).subquery()
+    return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
 def count_up_to(conditions, most, source=Project.__table__):
