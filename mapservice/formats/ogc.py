@@ -356,7 +356,7 @@ def _project_items(session, snapshot, query):
     walks the primary key over every project for a large box, thinking the LIMIT stops it early.)"""
     parameters = {} if query.bbox is None else box_parameters(query.bbox)
     if _in_grid_order(query):
-        parameters |= strip_parameters(query.bbox)
+        parameters |= strip_parameters(query.bbox, session.get_bind().dialect.name)
         if query.after is not None:
             parameters |= {"after_cell": _cell_of(session, query.after), "after_id": query.after}
     if query.after is None and not query.sortby and query.condition is None and query.filters == Filters() and (
@@ -389,7 +389,8 @@ def _project_page(session, query):
         within = [*project_conditions(query.filters), *exact_box_conditions(query.bbox),
                   *([] if query.condition is None else [query.condition])]
         dialect = session.get_bind().dialect.name
-        return projects.Page.of_features((), (), query.properties, projects.grid_count_up_to(within, MATCHED_LIMIT),
+        return projects.Page.of_features((), (), query.properties,
+                                         projects.grid_count_up_to(within, MATCHED_LIMIT, dialect),
                                          ids=projects.grid_ids(within, dialect, keyset=query.after is not None))
     source, conditions = _project_where(session, query)
     count = projects.count_up_to(conditions, MATCHED_LIMIT, source) if conditions else None

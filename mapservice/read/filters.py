@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from mapservice.store import grid, vocabulary
 from mapservice.store.models import Project
@@ -234,15 +235,20 @@ def _box_binds(bbox):
     return (minx, miny, maxx, maxy), [(minx, maxx)] if bbox[0] <= bbox[2] else [(minx, 180.0), (-180.0, maxx)]
 
 
-# the ranges of grid cells (store/grid.py) of a box's strips, as bind parameters: their values are strip_parameters
+# the ranges of grid cells (store/grid.py) of a box's strips, as bind parameters (their values: strip_parameters):
+# on SQLite a pair per strip, on PostgreSQL an array of the first cells and one of the last
 STRIP_RANGES = [tuple(sa.bindparam(f"strip_{i}_{end}", type_=sa.BigInteger) for end in ("from", "to"))
                 for i in range(grid.STRIPS)]
+STRIP_ARRAYS = tuple(sa.bindparam(f"strips_{end}", type_=postgresql.ARRAY(sa.BigInteger)) for end in ("from", "to"))
 
 
-def strip_parameters(bbox):
-    """The values of STRIP_RANGES for ``bbox``."""
-    return {bind.key: value for binds, values in zip(STRIP_RANGES, grid.strips(bbox))
-            for bind, value in zip(binds, values)}
+def strip_parameters(bbox, dialect):
+    """The values of STRIP_RANGES (STRIP_ARRAYS on PostgreSQL, the strips the box uses) for ``bbox``."""
+    ranges = grid.strips(bbox)
+    if dialect == "postgresql":
+        used = [strip for strip in ranges if strip != grid.EMPTY]
+        return {bind.key: [strip[end] for strip in used] for end, bind in enumerate(STRIP_ARRAYS)}
+    return {bind.key: value for binds, values in zip(STRIP_RANGES, ranges) for bind, value in zip(binds, values)}
 
 
 # SpatiaLite's R*Tree of the projects' points, and the projects joined to their entries: a box's conditions read

@@ -7,7 +7,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from mapservice.read.filters import STRIP_RANGES, FilterError, project_conditions
+from mapservice.read.filters import STRIP_ARRAYS, STRIP_RANGES, FilterError, project_conditions
 from mapservice.store import grid
 from mapservice.store.models import AdminArea, Project
 
@@ -187,27 +187,46 @@ AFTER_CELL, AFTER_ID = sa.bindparam("after_cell", type_=sa.BigInteger), sa.bindp
 def grid_ids(conditions, dialect, keyset=False):
     """The ids of a page of the projects of a box (``conditions``: the exact lon/lat ones of
     ``filters.exact_box_conditions`` and any others) in the grid's order, by cell then id (store/grid.py), for
-    ``Page(ids=...)``: each of the box's strips (``filters.STRIP_RANGES``, bound with ``strip_parameters``) read
-    in that order off the index ``ix_project_cell``, and the strips merged as they come. PostgreSQL reads each
-    strip up to the page's end (its LIMIT): without it, the generic plan of the prepared statement sorts all
-    the strips hold. ``keyset``: the page starts after the bound AFTER_CELL and AFTER_ID."""
+    ``Page(ids=...)``: each of the box's strips of cells (bound with ``filters.strip_parameters``) read in that
+    order off the index ``ix_project_cell``, up to the page's end. ``keyset``: the page starts after the bound
+    AFTER_CELL and AFTER_ID.
+
+    SQLite merges the strips as they come (a union of a select per strip, ``filters.STRIP_RANGES``). PostgreSQL
+    reads each strip up to the page's end, joined laterally to the array of the strips' ranges
+    (``filters.STRIP_ARRAYS``), and sorts what they gave: a union's generic plan sorted all the strips hold, and
+    its text, longer than psycopg caches, was parsed again on every request."""
     after = [sa.tuple_(CELL, Project.project_id) > sa.tuple_(AFTER_CELL, AFTER_ID)] if keyset else []
+    if dialect == "postgresql":
+        ranges = _strip_ranges()
+        strip = (sa.select(Project.project_id, CELL.label("cell"))
+                 .where(CELL.between(ranges.c.low, ranges.c.high), *conditions, *after)
+                 .order_by(sa.literal_column("cell"), Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET)
+                 .lateral("strip"))
+        return (sa.select(strip.c.project_id, strip.c.cell).select_from(ranges).join(strip, sa.true())
+                .order_by(strip.c.cell, strip.c.project_id).offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
     strips = [sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
               for first, last in STRIP_RANGES]
-    if dialect == "postgresql":
-        strips = [strip.order_by(CELL, Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET) for strip in strips]
-        strips = [sa.select(*strip.subquery(f"strip_{number}").c) for number, strip in enumerate(strips)]
     return (sa.union_all(*strips).order_by(sa.literal_column("cell"), sa.literal_column("project_id"))
             .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
 
 
-def grid_count_up_to(conditions, most):
+def grid_count_up_to(conditions, most, dialect):
     """``count_up_to`` for the projects of a box's strips (as ``grid_ids``) that match ``conditions``: counted off
     the index ``ix_project_cell`` alone, one strip after the other."""
-    strips = [sa.select(sa.literal(1).label("found")).where(CELL.between(first, last), *conditions)
-              for first, last in STRIP_RANGES]
-    found = sa.union_all(*strips).limit(most + 1).subquery()
+    if dialect == "postgresql":
+        ranges = _strip_ranges()
+        strip = (sa.select(sa.literal(1).label("found")).where(CELL.between(ranges.c.low, ranges.c.high), *conditions)
+                 .limit(most + 1).lateral("strip"))
+        found = sa.select(strip.c.found).select_from(ranges).join(strip, sa.true()).limit(most + 1).subquery()
+    else:
+        found = sa.union_all(*[sa.select(sa.literal(1).label("found")).where(CELL.between(first, last), *conditions)
+                               for first, last in STRIP_RANGES]).limit(most + 1).subquery()
     return sa.select(sa.func.count()).select_from(found).scalar_subquery()
+
+
+def _strip_ranges():
+    """The rows (low, high) of PostgreSQL's arrays of a box's strips (``filters.STRIP_ARRAYS``)."""
+    return sa.func.unnest(*STRIP_ARRAYS).table_valued("low", "high").render_derived(name="strip_ranges")
 
 
 def count_up_to(conditions, most, source=Project.__table__):
