@@ -210,7 +210,7 @@ def test_a_first_import_in_chunks_records_the_history_and_indexes_of_an_import_w
     chunked = import_projects(db.sessions, db.config, path, chunk_rows=2)
     whole_db = make_db("postgis")
     import_projects(whole_db.sessions, whole_db.config, path, chunk_rows=len(ROWS))
-    assert db.rows(INDEXES) == indexes and len(indexes) == 9
+    assert db.rows(INDEXES) == indexes and len(indexes) == 10
     history = db.rows(HISTORY)
     assert len(history) == len(ROWS) and {kind for _id, kind, *_ in history} == {"added"}
     assert history == whole_db.rows(HISTORY)
