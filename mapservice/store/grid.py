@@ -3,9 +3,10 @@
 A point's cell is a number: its row (a strip of ROWS_PER_DEGREE-th of a degree of latitude, south to north) times
 COLUMNS, plus its column (a COLUMNS_PER_DEGREE-th of a degree of longitude, west to east). The project table has an
 index on (cell, project_id, lon, lat) (store/models.py ``ix_project_cell``), so the projects of one row of a box
-come out of the index in (cell, project_id) order, and a box is a few such ranges (``strips``) whose first rows the
-database merges: a page of a box costs about its own length however many projects the box holds, where the order
-by id had to read and sort every project in the box (ten thousand in a 0.5-degree box at 1M projects).
+come out of the index in (cell, project_id) order, and a box is a few such ranges (``strips``), each read only as
+far as the page needs (read/projects.py ``grid_ids``): a page of a box costs about its own length per strip however
+many projects the box holds, where the order by id had to read and sort every project in the box (ten thousand in
+a 0.5-degree box at 1M projects).
 
 Both databases compute the cell from the stored lon/lat with the same arithmetic (IEEE doubles, truncated:
 SQLite's CAST, PostgreSQL's trunc), and so does ``row``/``column`` here for a box's edges: a point inside a box is
