@@ -188,45 +188,35 @@ def grid_ids(conditions, dialect, keyset=False):
     """The ids of a page of the projects of a box (``conditions``: the exact lon/lat ones of
     ``filters.exact_box_conditions`` and any others) in the grid's order, by cell then id (store/grid.py), for
     ``Page(ids=...)``: each of the box's strips of cells (bound with ``filters.strip_parameters``) read in that
-    order off the index ``ix_project_cell``, up to the page's end. ``keyset``: the page starts after the bound
-    AFTER_CELL and AFTER_ID.
-
-    SQLite merges the strips as they come (a union of a select per strip, ``filters.STRIP_RANGES``). PostgreSQL
-    reads each strip up to the page's end, joined laterally to the array of the strips' ranges
-    (``filters.STRIP_ARRAYS``), and sorts what they gave: a union's generic plan sorted all the strips hold, and
-    its text, longer than psycopg caches, was parsed again on every request."""
+    order off the index ``ix_project_cell`` (``_each_strip``), up to the page's end. ``keyset``: the page starts
+    after the bound AFTER_CELL and AFTER_ID."""
     after = [sa.tuple_(CELL, Project.project_id) > sa.tuple_(AFTER_CELL, AFTER_ID)] if keyset else []
-    if dialect == "postgresql":
-        ranges = _strip_ranges()
-        strip = (sa.select(Project.project_id, CELL.label("cell"))
-                 .where(CELL.between(ranges.c.low, ranges.c.high), *conditions, *after)
-                 .order_by(sa.literal_column("cell"), Project.project_id).limit(PAGE_LIMIT + PAGE_OFFSET)
-                 .lateral("strip"))
-        return (sa.select(strip.c.project_id, strip.c.cell).select_from(ranges).join(strip, sa.true())
-                .order_by(strip.c.cell, strip.c.project_id).offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
-    strips = [sa.select(Project.project_id, CELL.label("cell")).where(CELL.between(first, last), *conditions, *after)
-              for first, last in STRIP_RANGES]
-    return (sa.union_all(*strips).order_by(sa.literal_column("cell"), sa.literal_column("project_id"))
-            .offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page"))
+    order = [sa.literal_column("cell"), sa.literal_column("project_id")]
+    strips = _each_strip(lambda first, last: sa.select(Project.project_id, CELL.label("cell")).where(
+        CELL.between(first, last), *conditions, *after), dialect, PAGE_LIMIT + PAGE_OFFSET, order)
+    return strips.order_by(*order).offset(PAGE_OFFSET).limit(PAGE_LIMIT).subquery("page")
 
 
 def grid_count_up_to(conditions, most, dialect):
     """``count_up_to`` for the projects of a box's strips (as ``grid_ids``) that match ``conditions``: counted off
     the index ``ix_project_cell`` alone, one strip after the other."""
-    if dialect == "postgresql":
-        ranges = _strip_ranges()
-        strip = (sa.select(sa.literal(1).label("found")).where(CELL.between(ranges.c.low, ranges.c.high), *conditions)
-                 .limit(most + 1).lateral("strip"))
-        found = sa.select(strip.c.found).select_from(ranges).join(strip, sa.true()).limit(most + 1).subquery()
-    else:
-        found = sa.union_all(*[sa.select(sa.literal(1).label("found")).where(CELL.between(first, last), *conditions)
-                               for first, last in STRIP_RANGES]).limit(most + 1).subquery()
-    return sa.select(sa.func.count()).select_from(found).scalar_subquery()
+    found = _each_strip(lambda first, last: sa.select(sa.literal(1).label("found")).where(
+        CELL.between(first, last), *conditions), dialect, most + 1)
+    return sa.select(sa.func.count()).select_from(found.limit(most + 1).subquery()).scalar_subquery()
 
 
-def _strip_ranges():
-    """The rows (low, high) of PostgreSQL's arrays of a box's strips (``filters.STRIP_ARRAYS``)."""
-    return sa.func.unnest(*STRIP_ARRAYS).table_valued("low", "high").render_derived(name="strip_ranges")
+def _each_strip(strip, dialect, most, order=()):
+    """The rows of ``strip(first cell, last cell)`` (a select) for each strip of a box, as one selectable.
+
+    SQLite: a union of a select per strip (``filters.STRIP_RANGES``), which it merges or runs one after the other
+    as the rows are asked for. PostgreSQL: the arrays of the strips' ranges (``filters.STRIP_ARRAYS``) joined
+    laterally to ``strip``, each strip read in ``order`` up to ``most`` rows: a union's generic plan sorted all the
+    strips hold, and its text, longer than psycopg caches, was parsed again on every request."""
+    if dialect != "postgresql":
+        return sa.union_all(*[strip(first, last) for first, last in STRIP_RANGES])
+    ranges = sa.func.unnest(*STRIP_ARRAYS).table_valued("low", "high").render_derived(name="strip_ranges")
+    lateral = strip(ranges.c.low, ranges.c.high).order_by(*order).limit(most).lateral("strip")
+    return sa.select(*lateral.c).select_from(ranges).join(lateral, sa.true())
 
 
 def count_up_to(conditions, most, source=Project.__table__):
